@@ -1,0 +1,61 @@
+#pragma once
+
+#include "notify/redis/settings.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace notify::config {
+
+struct server_settings {
+   std::string host = "0.0.0.0";
+   std::uint16_t port = 8080;
+   unsigned threads = 0; ///< 0: one event loop per core
+   std::string websocket_path = "/ws";
+   std::chrono::milliseconds ping_interval{25000};
+   std::chrono::milliseconds idle_timeout{60000};
+   std::chrono::milliseconds handshake_timeout{10000};
+   std::chrono::milliseconds shutdown_timeout{5000};
+};
+
+struct auth_settings {
+   std::string jwt_secret;                 ///< HS256 secret; required unless only sessions are used
+   std::string session_prefix = "session:"; ///< empty disables Redis session tokens
+   bool allow_insecure_user_id = false;     ///< the seed's {"type":"auth","userId":...}
+   std::chrono::milliseconds timeout{10000};
+   std::chrono::seconds jwt_leeway{30};
+};
+
+struct limits_settings {
+   std::size_t max_inbound_bytes = 4096;
+   unsigned max_protocol_errors = 5; ///< bad client messages tolerated before closing with 1008
+};
+
+struct routing_settings {
+   std::string user_channel_pattern = "user:*:notifications"; ///< exactly one '*'
+   std::string global_channel = "global_notifications";
+   std::size_t max_payload_bytes = 1024 * 1024;
+   std::size_t max_user_id_bytes = 256;
+};
+
+struct log_settings {
+   std::string level = "info"; ///< trace, debug, info, warn, error, critical, off
+};
+
+/// Every setting of the gateway, with its default. config/gateway.json mirrors this.
+struct settings {
+   server_settings server;
+   auth_settings auth;
+   limits_settings limits;
+   routing_settings routing;
+   redis::settings redis;
+   log_settings log;
+   /// True when Redis was set by a config file, REDIS_URL/REDIS_* or a flag (scripts/run uses it
+   /// to decide whether to start a private redis-server).
+   bool redis_configured = false;
+};
+
+} // namespace notify::config
