@@ -1,0 +1,93 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace notify::metrics {
+
+/// Monotonic counter; relaxed atomics: readers only need an eventually exact total.
+class counter {
+public:
+   void add(std::uint64_t n = 1) { value_.fetch_add(n, std::memory_order_relaxed); }
+   std::uint64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+private:
+   std::atomic<std::uint64_t> value_{0};
+};
+
+class gauge {
+public:
+   void add(std::int64_t n) { value_.fetch_add(n, std::memory_order_relaxed); }
+   void set(std::int64_t n) { value_.store(n, std::memory_order_relaxed); }
+   std::int64_t value() const { return value_.load(std::memory_order_relaxed); }
+
+private:
+   std::atomic<std::int64_t> value_{0};
+};
+
+/// Counters for a fixed set of label values, known when the program is built, so counting never
+/// allocates and the exposition always lists every reason (zeros included).
+template <std::size_t N>
+class labelled_counter {
+public:
+   explicit labelled_counter(const std::array<std::string_view, N>& labels) : labels_(labels) {}
+
+   /// Unknown labels count under the last label, which callers name "other".
+   void add(std::string_view label, std::uint64_t n = 1) {
+      for (std::size_t i = 0; i < N; ++i) {
+         if (labels_[i] == label) {
+            counters_[i].add(n);
+            return;
+         }
+      }
+      counters_[N - 1].add(n);
+   }
+   std::uint64_t value(std::string_view label) const {
+      for (std::size_t i = 0; i < N; ++i) {
+         if (labels_[i] == label) {
+            return counters_[i].value();
+         }
+      }
+      return 0;
+   }
+   const std::array<std::string_view, N>& labels() const { return labels_; }
+   std::uint64_t value_at(std::size_t i) const { return counters_[i].value(); }
+
+private:
+   std::array<std::string_view, N> labels_;
+   std::array<counter, N> counters_;
+};
+
+inline constexpr std::array<std::string_view, 6> drop_reasons{
+    "too_large", "invalid_utf8", "invalid_json", "foreign_channel", "invalid_user_id", "other"};
+
+inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
+    "malformed",          "unsupported_algorithm", "bad_signature",     "expired",
+    "not_yet_valid",      "missing_subject",       "invalid_subject",   "no_secret",
+    "session_not_found",  "session_invalid",       "session_disabled",  "backend_unavailable",
+    "insecure_disabled",  "missing_token",         "timeout",           "other"};
+
+/// Every number /metrics shows. One instance per process, shared by all shards.
+struct gateway_metrics {
+   gauge connections;               ///< open WebSocket connections, authenticated or not
+   gauge authenticated_connections;
+   gauge authenticated_users;       ///< distinct users with at least one connection
+   counter redis_messages_user;
+   counter redis_messages_global;
+   counter deliveries;              ///< notifications queued to a connection
+   labelled_counter<drop_reasons.size()> dropped_messages{drop_reasons};
+   labelled_counter<auth_failure_reasons.size()> auth_failures{auth_failure_reasons};
+   gauge redis_connected;
+   counter redis_reconnects;
+   counter connections_accepted;
+   counter protocol_errors;
+};
+
+/// The Prometheus text for every metric above.
+std::string render_prometheus(const gateway_metrics& metrics);
+
+} // namespace notify::metrics

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "notify/auth/jwt.hpp"
+#include "notify/config/settings.hpp"
+#include "notify/server/net.hpp"
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace notify::redis {
+class command_client;
+}
+
+namespace notify::server {
+
+/// Turns what a client presents (a JWT, a Redis session id, or in insecure mode a bare user id)
+/// into a user id. Shared by every shard; session lookups run on the Redis executor (shard 0)
+/// and their result comes back on the asking session's executor.
+class authenticator {
+public:
+   struct outcome {
+      bool ok = false;
+      std::string user_id;
+      std::string_view failure; ///< metric label, one of metrics::auth_failure_reasons
+      bool backend_unavailable = false;
+   };
+   using callback = std::function<void(outcome)>;
+
+   /// `sessions` may be null when session tokens are disabled (empty prefix).
+   authenticator(const config::settings& settings, net::any_io_executor redis_executor,
+                 redis::command_client* sessions);
+
+   /// JWTs are checked inline (done runs before this returns); session ids asynchronously.
+   void authenticate(std::string_view token, const net::any_io_executor& session_executor,
+                     callback done) const;
+
+   /// The seed's {"type":"auth","userId":...}; refused unless auth.allow_insecure_user_id.
+   outcome authenticate_claimed_user_id(std::string_view user_id) const;
+
+private:
+   void lookup_session(std::string_view token, const net::any_io_executor& session_executor,
+                       callback done) const;
+
+   auth::jwt_verifier jwt_;
+   std::string session_prefix_;
+   bool allow_insecure_user_id_;
+   std::size_t max_user_id_bytes_;
+   net::any_io_executor redis_executor_;
+   redis::command_client* sessions_;
+};
+
+} // namespace notify::server

@@ -1,0 +1,57 @@
+#pragma once
+
+#include "notify/config/settings.hpp"
+#include "notify/metrics/gateway_metrics.hpp"
+#include "notify/server/gateway_context.hpp"
+#include "notify/server/net.hpp"
+#include "notify/server/presence.hpp"
+#include "notify/server/readiness.hpp"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace notify::redis {
+class command_client;
+class subscriber;
+} // namespace notify::redis
+
+namespace notify::server {
+
+class shard;
+class listener;
+class notification_router;
+class authenticator;
+
+/// The whole gateway: shards, listener, Redis subscriber and session lookups, signals.
+class gateway {
+public:
+   explicit gateway(const config::settings& settings);
+   ~gateway();
+   gateway(const gateway&) = delete;
+   gateway& operator=(const gateway&) = delete;
+
+   /// Serves until SIGINT/SIGTERM and a graceful stop. Returns the process exit code.
+   int run();
+
+private:
+   void wait_for_signal();
+   void begin_shutdown();
+   void on_redis_state(int state, std::string_view reason);
+
+   const config::settings& settings_;
+   metrics::gateway_metrics metrics_;
+   presence presence_;
+   readiness readiness_;
+   gateway_context context_;
+   std::vector<std::unique_ptr<shard>> shards_;
+   std::unique_ptr<redis::command_client> session_lookups_;
+   std::unique_ptr<authenticator> authenticator_;
+   std::unique_ptr<notification_router> router_;
+   std::unique_ptr<redis::subscriber> subscriber_;
+   std::shared_ptr<listener> listener_;
+   std::optional<net::signal_set> signals_;
+   bool ever_subscribed_ = false;
+};
+
+} // namespace notify::server

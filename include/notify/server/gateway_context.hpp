@@ -1,0 +1,24 @@
+#pragma once
+
+#include "notify/config/settings.hpp"
+#include "notify/metrics/gateway_metrics.hpp"
+#include "notify/server/authenticator.hpp"
+#include "notify/server/presence.hpp"
+#include "notify/server/readiness.hpp"
+
+#include <atomic>
+
+namespace notify::server {
+
+/// What every shard shares: read-only settings plus thread-safe state. Outlives all shards.
+struct gateway_context {
+   const config::settings& settings;
+   metrics::gateway_metrics& metrics;
+   server::presence& presence;
+   /// Set once before any connection is accepted.
+   const server::authenticator* auth = nullptr;
+   server::readiness& ready;
+   std::atomic<bool> shutting_down{false};
+};
+
+} // namespace notify::server

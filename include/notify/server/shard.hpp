@@ -1,0 +1,72 @@
+#pragma once
+
+#include "notify/server/connection_registry.hpp"
+#include "notify/server/gateway_context.hpp"
+#include "notify/server/net.hpp"
+#include "notify/ws/frame.hpp"
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+namespace notify::server {
+
+class websocket_session;
+
+/// One event loop on one thread with the connections that live on it. Everything here is
+/// touched by the shard's own thread only (except post()).
+class shard {
+public:
+   shard(unsigned index, gateway_context& context);
+   shard(const shard&) = delete;
+   shard& operator=(const shard&) = delete;
+
+   unsigned index() const { return index_; }
+   net::io_context& io() { return io_; }
+   gateway_context& context() { return context_; }
+   connection_registry& registry() { return registry_; }
+
+   /// Scratch space for socket reads: connections keep no read buffer of their own while idle.
+   std::vector<char>& read_buffer() { return read_buffer_; }
+
+   /// Frames every connection of this shard sends alike, built once per shard.
+   const ws::shared_frame& ping_frame() const { return ping_frame_; }
+   const ws::shared_frame& pong_message_frame() const { return pong_message_frame_; }
+
+   /// Queues a connection to write what it has queued, once the current batch of deliveries is
+   /// done, so several messages leave in one vectored write.
+   void schedule_flush(std::shared_ptr<websocket_session> session);
+
+   /// Starts the periodic walk that enforces auth, idle and close deadlines and sends pings.
+   void start();
+   /// Closes every connection with 1001 and stops the loop when none is left, or at the deadline.
+   void begin_shutdown();
+   /// Called by a connection that just left the registry.
+   void on_connection_left();
+   /// Stops the loop now.
+   void stop();
+
+private:
+   void run_flush();
+   void schedule_tick();
+   void on_tick();
+
+   unsigned index_;
+   gateway_context& context_;
+   // Declared before io_ so that connections, destroyed with io_'s pending handlers, can still
+   // leave it.
+   connection_registry registry_;
+   std::vector<char> read_buffer_;
+   ws::shared_frame ping_frame_;
+   ws::shared_frame pong_message_frame_;
+   std::vector<std::shared_ptr<websocket_session>> dirty_;
+   std::vector<std::shared_ptr<websocket_session>> flushing_;
+   bool flush_posted_ = false;
+   net::io_context io_{1};
+   net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
+   net::steady_timer tick_timer_{io_};
+   std::optional<net::steady_timer> shutdown_deadline_;
+   bool draining_ = false;
+};
+
+} // namespace notify::server

@@ -1,0 +1,98 @@
+#pragma once
+
+#include "notify/server/authenticator.hpp"
+#include "notify/server/connection_registry.hpp"
+#include "notify/server/net.hpp"
+#include "notify/ws/frame.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace notify::server {
+
+class shard;
+
+/// One upgraded WebSocket connection. Lives on one shard and is only touched by its thread.
+///
+/// Frames it receives are parsed in the shard's scratch buffer (an idle connection owns no read
+/// buffer); frames it sends are immutable shared buffers, queued in order and written with one
+/// vectored write per flush. Deadlines (auth, idle, close) are checked by the shard's tick, so
+/// a connection owns no timer either.
+class websocket_session : public std::enable_shared_from_this<websocket_session>,
+                          public registry_member {
+public:
+   websocket_session(tcp::socket socket, shard& home);
+   ~websocket_session() override;
+
+   /// `early_input`: bytes that arrived behind the handshake request. `token`: from the URL or
+   /// an Authorization header; without one the client must send an auth message.
+   void start(std::string_view early_input, std::optional<std::string> token);
+
+   void deliver(const ws::shared_frame& frame) override;
+
+   /// Starts the closing handshake: queues a close frame, stops delivery and app messages.
+   void close(std::uint16_t code, std::string_view reason);
+
+   void on_tick(steady_clock::time_point now);
+
+   /// Writes everything queued, as far as the socket takes it.
+   void flush();
+
+private:
+   enum class phase : std::uint8_t { awaiting_auth, authenticating, open, closing, closed };
+
+   // Reading
+   void wait_readable();
+   void on_readable(error_code ec);
+   /// Returns how many bytes of whole frames were consumed.
+   std::size_t consume_frames(char* data, std::size_t size);
+   void on_frame(const ws::frame_view& frame, std::string_view payload);
+   void on_close_frame(std::string_view payload);
+   void on_message(ws::opcode op, std::string_view message);
+   void on_text_message(std::string_view text);
+   void on_auth_request(const std::string* token, std::optional<std::string> claimed_user_id);
+
+   // Authentication
+   void start_auth(std::string_view token);
+   void on_auth_result(authenticator::outcome outcome);
+
+   // Writing
+   void enqueue(ws::shared_frame frame);
+   void wait_writable();
+   void consume_written(std::size_t bytes);
+   void send_error(std::string_view code, std::string_view message);
+   void count_protocol_error();
+   /// Closes and ignores whatever else the client sends (its stream is no longer in sync).
+   void close_and_discard_input(std::uint16_t code, std::string_view reason);
+
+   /// Ends the connection now: leaves the registry, closes the socket.
+   void terminate();
+   void leave_registry();
+   void revoke_authentication();
+
+   tcp::socket socket_;
+   shard& home_;
+   std::vector<ws::shared_frame> queue_;
+   std::size_t queue_head_ = 0;      ///< first frame not fully written
+   std::size_t head_written_ = 0;    ///< bytes of that frame already written
+   std::string partial_input_;       ///< an incomplete frame, kept between reads
+   std::string fragmented_message_;  ///< continuation frames of a message in progress
+   steady_clock::time_point last_read_;
+   steady_clock::time_point last_ping_;
+   steady_clock::time_point deadline_; ///< auth deadline, then close deadline
+   phase phase_ = phase::awaiting_auth;
+   /// continuation: no fragmented message in progress
+   ws::opcode fragmented_opcode_ = ws::opcode::continuation;
+   bool flush_scheduled_ = false;
+   bool waiting_writable_ = false;
+   bool close_sent_ = false;
+   bool close_received_ = false;
+   bool discard_input_ = false;
+   std::uint8_t protocol_errors_ = 0;
+};
+
+} // namespace notify::server

@@ -1,0 +1,104 @@
+#include "notify/server/authenticator.hpp"
+
+#include "notify/auth/session_record.hpp"
+#include "notify/common/user_id.hpp"
+#include "notify/redis/command_client.hpp"
+
+namespace notify::server {
+
+namespace {
+
+constexpr std::size_t max_session_id_bytes = 512;
+
+/// Session ids are opaque but printable; anything else is refused without asking Redis.
+bool plausible_session_id(std::string_view token) {
+   if (token.empty() || token.size() > max_session_id_bytes) {
+      return false;
+   }
+   for (char c : token) {
+      auto const byte = static_cast<unsigned char>(c);
+      if (byte <= 0x20 || byte >= 0x7f) {
+         return false;
+      }
+   }
+   return true;
+}
+
+authenticator::outcome failure(std::string_view reason) {
+   return {false, {}, reason, false};
+}
+
+} // namespace
+
+authenticator::authenticator(const config::settings& settings,
+                             net::any_io_executor redis_executor, redis::command_client* sessions)
+    : jwt_(settings.auth.jwt_secret, settings.auth.jwt_leeway, settings.routing.max_user_id_bytes)
+    , session_prefix_(settings.auth.session_prefix)
+    , allow_insecure_user_id_(settings.auth.allow_insecure_user_id)
+    , max_user_id_bytes_(settings.routing.max_user_id_bytes)
+    , redis_executor_(std::move(redis_executor))
+    , sessions_(sessions) {}
+
+void authenticator::authenticate(std::string_view token,
+                                 const net::any_io_executor& session_executor,
+                                 callback done) const {
+   if (token.empty()) {
+      done(failure("missing_token"));
+      return;
+   }
+   if (auth::looks_like_jwt(token)) {
+      auto result = jwt_.verify(token);
+      if (result.ok()) {
+         done({true, std::move(result.user_id), {}, false});
+      } else {
+         done(failure(auth::reason(*result.failure)));
+      }
+      return;
+   }
+   if (session_prefix_.empty() || sessions_ == nullptr) {
+      done(failure(session_prefix_.empty() ? "session_disabled" : "backend_unavailable"));
+      return;
+   }
+   if (!plausible_session_id(token)) {
+      done(failure("malformed"));
+      return;
+   }
+   lookup_session(token, session_executor, std::move(done));
+}
+
+void authenticator::lookup_session(std::string_view token,
+                                   const net::any_io_executor& session_executor,
+                                   callback done) const {
+   auto key = session_prefix_ + std::string(token);
+   net::post(redis_executor_, [this, key = std::move(key), session_executor,
+                               done = std::move(done)]() mutable {
+      sessions_->get(std::move(key), [this, session_executor, done = std::move(done)](
+                                         error_code ec, std::optional<std::string> record) mutable {
+         outcome result;
+         if (ec) {
+            result = {false, {}, "backend_unavailable", true};
+         } else if (!record) {
+            result = failure("session_not_found");
+         } else if (auto user_id = auth::user_id_from_session_record(*record, max_user_id_bytes_)) {
+            result = {true, std::move(*user_id), {}, false};
+         } else {
+            result = failure("session_invalid");
+         }
+         net::post(session_executor, [done = std::move(done), result = std::move(result)]() mutable {
+            done(std::move(result));
+         });
+      });
+   });
+}
+
+authenticator::outcome authenticator::authenticate_claimed_user_id(std::string_view user_id) const {
+   if (!allow_insecure_user_id_) {
+      return failure("insecure_disabled");
+   }
+   if (!valid_user_id(user_id, max_user_id_bytes_)) {
+      return failure("invalid_subject");
+   }
+   return {true, std::string(user_id), {}, false};
+}
+
+} // namespace notify::server

@@ -1,0 +1,77 @@
+#include "notify/server/connection_registry.hpp"
+
+#include <algorithm>
+
+namespace notify::server {
+
+void connection_registry::add(registry_member& member) {
+   if (member.all_slot_ != registry_member::no_slot) {
+      return;
+   }
+   member.all_slot_ = all_.size();
+   all_.push_back(&member);
+}
+
+void connection_registry::erase_slot(std::vector<registry_member*>& members, std::size_t& slot,
+                                     std::size_t registry_member::*slot_field) {
+   auto* const last = members.back();
+   members[slot] = last;
+   last->*slot_field = slot;
+   members.pop_back();
+   slot = registry_member::no_slot;
+}
+
+void connection_registry::remove(registry_member& member) {
+   revoke(member);
+   if (member.all_slot_ != registry_member::no_slot) {
+      erase_slot(all_, member.all_slot_, &registry_member::all_slot_);
+   }
+}
+
+void connection_registry::revoke(registry_member& member) {
+   if (member.auth_slot_ != registry_member::no_slot) {
+      erase_slot(authenticated_, member.auth_slot_, &registry_member::auth_slot_);
+      auto const found = by_user_.find(member.user_id_);
+      if (found != by_user_.end()) {
+         auto& sessions = found->second;
+         sessions.erase(std::remove(sessions.begin(), sessions.end(), &member), sessions.end());
+         if (sessions.empty()) {
+            by_user_.erase(found);
+         }
+      }
+   }
+}
+
+void connection_registry::authenticate(registry_member& member, std::string user_id) {
+   add(member);
+   if (member.auth_slot_ != registry_member::no_slot) {
+      return;
+   }
+   member.user_id_ = std::move(user_id);
+   member.auth_slot_ = authenticated_.size();
+   authenticated_.push_back(&member);
+   by_user_[member.user_id_].push_back(&member);
+}
+
+std::size_t connection_registry::deliver_to_user(std::string_view user_id,
+                                                 const ws::shared_frame& frame) {
+   // Heterogeneous lookup needs C++20 transparent hashing; a temporary key is cheaper to keep
+   // simple than a custom hasher, and user messages are not the broadcast hot loop.
+   auto const found = by_user_.find(std::string(user_id));
+   if (found == by_user_.end()) {
+      return 0;
+   }
+   for (auto* member : found->second) {
+      member->deliver(frame);
+   }
+   return found->second.size();
+}
+
+std::size_t connection_registry::deliver_to_all(const ws::shared_frame& frame) {
+   for (auto* member : authenticated_) {
+      member->deliver(frame);
+   }
+   return authenticated_.size();
+}
+
+} // namespace notify::server

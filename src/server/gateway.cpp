@@ -1,0 +1,167 @@
+#include "notify/server/gateway.hpp"
+
+#include "notify/common/logging.hpp"
+#include "notify/redis/command_client.hpp"
+#include "notify/redis/subscriber.hpp"
+#include "notify/server/authenticator.hpp"
+#include "notify/server/listener.hpp"
+#include "notify/server/notification_router.hpp"
+#include "notify/server/shard.hpp"
+
+#include <csignal>
+#include <thread>
+
+namespace notify::server {
+
+namespace {
+
+unsigned shard_count(const config::settings& settings) {
+   if (settings.server.threads > 0) {
+      return settings.server.threads;
+   }
+   return std::max(1U, std::thread::hardware_concurrency());
+}
+
+} // namespace
+
+gateway::gateway(const config::settings& settings)
+    : settings_(settings)
+    , context_{settings, metrics_, presence_, nullptr, readiness_} {
+   auto const count = shard_count(settings);
+   for (unsigned i = 0; i < count; ++i) {
+      shards_.push_back(std::make_unique<shard>(i, context_));
+   }
+   auto& home = *shards_.front();
+   if (!settings.auth.session_prefix.empty()) {
+      session_lookups_ =
+          std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
+   }
+   authenticator_ = std::make_unique<authenticator>(settings, home.io().get_executor(),
+                                                    session_lookups_.get());
+   context_.auth = authenticator_.get();
+
+   std::vector<shard*> all_shards;
+   for (auto& s : shards_) {
+      all_shards.push_back(s.get());
+   }
+   routing::channel_scheme scheme(settings.routing.user_channel_pattern,
+                                  settings.routing.global_channel,
+                                  settings.routing.max_user_id_bytes);
+   redis::subscription_set subscriptions;
+   subscriptions.add_pattern(scheme.user_pattern());
+   subscriptions.add_channel(scheme.global_channel());
+   router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards,
+                                                   std::move(scheme),
+                                                   settings.routing.max_payload_bytes, metrics_);
+   redis::subscriber::handlers handlers;
+   handlers.on_message = [this](std::string&& channel, std::string&& payload) {
+      router_->on_message(channel, payload);
+   };
+   handlers.on_state = [this](redis::subscriber_state state, std::string_view reason) {
+      on_redis_state(static_cast<int>(state), reason);
+   };
+   subscriber_ = std::make_unique<redis::subscriber>(home.io().get_executor(), settings.redis,
+                                                     std::move(subscriptions), std::move(handlers));
+
+   auto const address = net::ip::make_address(settings.server.host);
+   listener_ = std::make_shared<listener>(home.io(), tcp::endpoint(address, settings.server.port),
+                                          all_shards);
+}
+
+gateway::~gateway() = default;
+
+int gateway::run() {
+   auto& home = *shards_.front();
+   signals_.emplace(home.io(), SIGINT, SIGTERM);
+   wait_for_signal();
+
+   auto const endpoint = listener_->local_endpoint();
+   spdlog::info("notify-gateway {} listening on {}:{} with {} event loop(s)", NOTIFY_VERSION,
+                endpoint.address().to_string(), endpoint.port(), shards_.size());
+   spdlog::info("redis {}:{} db {}; channels '{}' and '{}'", settings_.redis.host,
+                settings_.redis.port, settings_.redis.db, settings_.routing.user_channel_pattern,
+                settings_.routing.global_channel);
+   if (settings_.auth.jwt_secret.empty()) {
+      spdlog::info("JWT authentication is off (no auth.jwt_secret)");
+   }
+   if (settings_.auth.session_prefix.empty()) {
+      spdlog::info("Redis session tokens are off (auth.session_prefix is empty)");
+   }
+   if (settings_.auth.allow_insecure_user_id) {
+      spdlog::warn("auth.allow_insecure_user_id is on: any client may claim any user id; "
+                   "never use this in production");
+   }
+
+   for (auto& s : shards_) {
+      s->start();
+   }
+   subscriber_->start();
+   listener_->start();
+
+   std::vector<std::thread> threads;
+   for (std::size_t i = 1; i < shards_.size(); ++i) {
+      threads.emplace_back([s = shards_[i].get()] { s->io().run(); });
+   }
+   home.io().run();
+   for (auto& thread : threads) {
+      thread.join();
+   }
+   spdlog::info("stopped");
+   return 0;
+}
+
+void gateway::wait_for_signal() {
+   signals_->async_wait([this](error_code ec, int signal_number) {
+      if (ec) {
+         return;
+      }
+      spdlog::info("received signal {}", signal_number);
+      begin_shutdown();
+      wait_for_signal();
+   });
+}
+
+void gateway::begin_shutdown() {
+   if (context_.shutting_down.exchange(true)) {
+      spdlog::warn("second signal: stopping now");
+      for (auto& s : shards_) {
+         net::post(s->io(), [target = s.get()] { target->stop(); });
+      }
+      return;
+   }
+   spdlog::info("shutting down: closing {} connection(s), waiting at most {} ms",
+                metrics_.connections.value(), settings_.server.shutdown_timeout.count());
+   listener_->stop();
+   subscriber_->stop();
+   if (session_lookups_) {
+      session_lookups_->stop();
+   }
+   readiness_.set(false, "shutting down");
+   for (auto& s : shards_) {
+      net::post(s->io(), [target = s.get()] { target->begin_shutdown(); });
+   }
+}
+
+void gateway::on_redis_state(int state_value, std::string_view reason) {
+   auto const state = static_cast<redis::subscriber_state>(state_value);
+   bool const subscribed = state == redis::subscriber_state::subscribed;
+   metrics_.redis_connected.set(subscribed ? 1 : 0);
+   if (subscribed) {
+      if (ever_subscribed_) {
+         metrics_.redis_reconnects.add(1);
+      }
+      ever_subscribed_ = true;
+      readiness_.set(true, {});
+      return;
+   }
+   std::string why = "redis: ";
+   why += redis::to_string(state);
+   if (!reason.empty()) {
+      why += " (";
+      why += reason;
+      why += ")";
+   }
+   readiness_.set(false, std::move(why));
+}
+
+} // namespace notify::server

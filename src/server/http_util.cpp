@@ -1,0 +1,126 @@
+#include "notify/server/http_util.hpp"
+
+#include <cctype>
+
+namespace notify::server {
+
+namespace {
+
+int hex_value(char c) {
+   if (c >= '0' && c <= '9') {
+      return c - '0';
+   }
+   if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+   }
+   if (c >= 'A' && c <= 'F') {
+      return c - 'A' + 10;
+   }
+   return -1;
+}
+
+std::optional<std::string> percent_decode(std::string_view text) {
+   std::string decoded;
+   decoded.reserve(text.size());
+   for (std::size_t i = 0; i < text.size(); ++i) {
+      char const c = text[i];
+      if (c == '+') {
+         decoded.push_back(' ');
+      } else if (c == '%') {
+         if (i + 2 >= text.size()) {
+            return std::nullopt;
+         }
+         int const high = hex_value(text[i + 1]);
+         int const low = hex_value(text[i + 2]);
+         if (high < 0 || low < 0) {
+            return std::nullopt;
+         }
+         decoded.push_back(static_cast<char>(high * 16 + low));
+         i += 2;
+      } else {
+         decoded.push_back(c);
+      }
+   }
+   return decoded;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+   if (a.size() != b.size()) {
+      return false;
+   }
+   for (std::size_t i = 0; i < a.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(a[i])) !=
+          std::tolower(static_cast<unsigned char>(b[i]))) {
+         return false;
+      }
+   }
+   return true;
+}
+
+std::string_view trim(std::string_view text) {
+   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
+      text.remove_prefix(1);
+   }
+   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
+      text.remove_suffix(1);
+   }
+   return text;
+}
+
+} // namespace
+
+std::string_view target_path(std::string_view target) {
+   return target.substr(0, target.find('?'));
+}
+
+std::optional<std::string> query_parameter(std::string_view target, std::string_view name) {
+   auto const question = target.find('?');
+   if (question == std::string_view::npos) {
+      return std::nullopt;
+   }
+   auto query = target.substr(question + 1);
+   query = query.substr(0, query.find('#'));
+   while (!query.empty()) {
+      auto const amp = query.find('&');
+      auto const pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+      auto const equals = pair.find('=');
+      auto const key = pair.substr(0, equals);
+      if (key == name) {
+         return percent_decode(equals == std::string_view::npos ? std::string_view{}
+                                                                : pair.substr(equals + 1));
+      }
+   }
+   return std::nullopt;
+}
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+   authorization = trim(authorization);
+   constexpr std::string_view scheme = "bearer";
+   if (authorization.size() <= scheme.size() ||
+       !iequals(authorization.substr(0, scheme.size()), scheme) ||
+       authorization[scheme.size()] != ' ') {
+      return std::nullopt;
+   }
+   auto token = trim(authorization.substr(scheme.size() + 1));
+   if (token.empty()) {
+      return std::nullopt;
+   }
+   return token;
+}
+
+bool header_lists_token(std::string_view value, std::string_view token) {
+   while (!value.empty()) {
+      auto const comma = value.find(',');
+      if (iequals(trim(value.substr(0, comma)), token)) {
+         return true;
+      }
+      if (comma == std::string_view::npos) {
+         break;
+      }
+      value.remove_prefix(comma + 1);
+   }
+   return false;
+}
+
+} // namespace notify::server

@@ -1,0 +1,105 @@
+#include "notify/server/shard.hpp"
+
+#include "notify/server/websocket_session.hpp"
+
+#include <algorithm>
+
+namespace notify::server {
+
+namespace {
+
+/// How often deadlines are checked: fine enough for the shortest of them, never busier than
+/// 20 times a second.
+std::chrono::milliseconds tick_interval(const config::settings& settings) {
+   auto const shortest = std::min({settings.auth.timeout, settings.server.ping_interval,
+                                   settings.server.idle_timeout});
+   return std::clamp(shortest / 10, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
+}
+
+constexpr std::size_t read_chunk_bytes = 64 * 1024;
+
+} // namespace
+
+shard::shard(unsigned index, gateway_context& context)
+    : index_(index)
+    , context_(context)
+    , read_buffer_(context.settings.limits.max_inbound_bytes + 16 + read_chunk_bytes)
+    , ping_frame_(ws::make_frame(ws::opcode::ping, {}))
+    , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})")) {}
+
+void shard::schedule_flush(std::shared_ptr<websocket_session> session) {
+   dirty_.push_back(std::move(session));
+   if (!flush_posted_) {
+      flush_posted_ = true;
+      net::post(io_, [this] { run_flush(); });
+   }
+}
+
+void shard::run_flush() {
+   flush_posted_ = false;
+   flushing_.swap(dirty_);
+   for (auto& session : flushing_) {
+      session->flush();
+   }
+   flushing_.clear();
+}
+
+void shard::start() {
+   schedule_tick();
+}
+
+void shard::schedule_tick() {
+   tick_timer_.expires_after(tick_interval(context_.settings));
+   tick_timer_.async_wait([this](error_code ec) {
+      if (!ec) {
+         on_tick();
+      }
+   });
+}
+
+void shard::on_tick() {
+   auto const now = steady_clock::now();
+   // From the back: a connection that ends during its check swaps the last one into its slot,
+   // and that one has been checked already.
+   for (std::size_t i = registry_.size(); i-- > 0;) {
+      if (i < registry_.size()) {
+         static_cast<websocket_session*>(registry_.at(i))->on_tick(now);
+      }
+   }
+   schedule_tick();
+}
+
+void shard::begin_shutdown() {
+   draining_ = true;
+   shutdown_deadline_.emplace(io_);
+   shutdown_deadline_->expires_after(context_.settings.server.shutdown_timeout);
+   shutdown_deadline_->async_wait([this](error_code ec) {
+      if (!ec) {
+         stop();
+      }
+   });
+   for (std::size_t i = registry_.size(); i-- > 0;) {
+      if (i < registry_.size()) {
+         static_cast<websocket_session*>(registry_.at(i))
+             ->close(ws::close_code::going_away, "server shutting down");
+      }
+   }
+   on_connection_left();
+}
+
+void shard::on_connection_left() {
+   if (draining_ && registry_.size() == 0) {
+      stop();
+   }
+}
+
+void shard::stop() {
+   tick_timer_.cancel();
+   if (shutdown_deadline_) {
+      shutdown_deadline_->cancel();
+   }
+   work_.reset();
+   io_.stop();
+}
+
+} // namespace notify::server

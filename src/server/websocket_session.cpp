@@ -1,0 +1,501 @@
+#include "notify/server/websocket_session.hpp"
+
+#include "notify/common/logging.hpp"
+#include "notify/common/user_id.hpp"
+#include "notify/server/shard.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cstring>
+#include <span>
+
+namespace notify::server {
+
+namespace {
+
+/// A close we started is given this long for the client's answer before the socket is cut.
+constexpr std::chrono::seconds close_handshake_timeout{3};
+/// At most this many frames go into one vectored write (Asio's own gather limit).
+constexpr std::size_t max_frames_per_write = 64;
+/// Reads per readiness event, so one chatty client cannot starve the shard.
+constexpr int max_reads_per_wakeup = 4;
+
+std::string error_message(std::string_view code, std::string_view message) {
+   nlohmann::json body = {{"type", "error"}, {"code", code}, {"message", message}};
+   return body.dump();
+}
+
+} // namespace
+
+websocket_session::websocket_session(tcp::socket socket, shard& home)
+    : socket_(std::move(socket))
+    , home_(home) {
+   home_.context().metrics.connections.add(1);
+}
+
+websocket_session::~websocket_session() {
+   leave_registry();
+   home_.context().metrics.connections.add(-1);
+}
+
+void websocket_session::start(std::string_view early_input, std::optional<std::string> token) {
+   auto const now = steady_clock::now();
+   last_read_ = now;
+   last_ping_ = now;
+   deadline_ = now + home_.context().settings.auth.timeout;
+   error_code ec;
+   socket_.non_blocking(true, ec);
+   if (ec) {
+      return;
+   }
+   home_.registry().add(*this);
+   if (token) {
+      start_auth(*token);
+   }
+   if (!early_input.empty() && phase_ != phase::closed) {
+      auto& buffer = home_.read_buffer();
+      auto const bytes = std::min(early_input.size(), buffer.size());
+      std::memcpy(buffer.data(), early_input.data(), bytes);
+      auto const consumed = consume_frames(buffer.data(), bytes);
+      partial_input_.assign(buffer.data() + consumed, bytes - consumed);
+   }
+   if (phase_ != phase::closed) {
+      wait_readable();
+   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+void websocket_session::wait_readable() {
+   socket_.async_wait(tcp::socket::wait_read,
+                      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+}
+
+void websocket_session::on_readable(error_code ec) {
+   if (ec || phase_ == phase::closed) {
+      if (ec != net::error::operation_aborted) {
+         terminate();
+      }
+      return;
+   }
+   auto& buffer = home_.read_buffer();
+   std::size_t held = partial_input_.size();
+   std::memcpy(buffer.data(), partial_input_.data(), held);
+   partial_input_.clear();
+
+   for (int round = 0; round < max_reads_per_wakeup; ++round) {
+      auto const space = buffer.size() - held;
+      auto const bytes = socket_.read_some(net::buffer(buffer.data() + held, space), ec);
+      if (ec == net::error::would_block || ec == net::error::try_again) {
+         break;
+      }
+      if (ec) {
+         terminate(); // EOF or reset: the peer is gone, there is nobody to send a close to
+         return;
+      }
+      last_read_ = steady_clock::now();
+      held += bytes;
+      if (discard_input_) {
+         held = 0;
+         continue;
+      }
+      auto const consumed = consume_frames(buffer.data(), held);
+      if (phase_ == phase::closed) {
+         return;
+      }
+      held -= consumed;
+      std::memmove(buffer.data(), buffer.data() + consumed, held);
+      if (bytes < space) {
+         break; // the socket is drained
+      }
+   }
+   if (!discard_input_) {
+      partial_input_.assign(buffer.data(), held);
+   }
+   if (partial_input_.empty() && partial_input_.capacity() > 256) {
+      std::string().swap(partial_input_); // an idle connection keeps no big buffer
+   }
+   wait_readable();
+}
+
+std::size_t websocket_session::consume_frames(char* data, std::size_t size) {
+   auto const limit = home_.context().settings.limits.max_inbound_bytes;
+   std::size_t offset = 0;
+   while (offset < size && phase_ != phase::closed && !discard_input_) {
+      ws::frame_view frame;
+      auto const status =
+          ws::parse_client_frame(std::string_view(data + offset, size - offset), limit, frame);
+      if (status == ws::parse_status::need_more) {
+         break;
+      }
+      if (status == ws::parse_status::protocol_error) {
+         close_and_discard_input(ws::close_code::protocol_error, "protocol error");
+         return size;
+      }
+      if (status == ws::parse_status::too_big) {
+         close_and_discard_input(ws::close_code::message_too_big, "message too big");
+         return size;
+      }
+      char* payload = data + offset + frame.header_bytes;
+      ws::unmask(payload, frame.payload_bytes, frame.mask);
+      on_frame(frame, std::string_view(payload, frame.payload_bytes));
+      offset += frame.total_bytes();
+   }
+   return offset;
+}
+
+void websocket_session::on_frame(const ws::frame_view& frame, std::string_view payload) {
+   switch (frame.op) {
+   case ws::opcode::ping:
+      if (phase_ != phase::closing) {
+         enqueue(ws::make_frame(ws::opcode::pong, payload));
+      }
+      return;
+   case ws::opcode::pong:
+      return; // a sign of life, already noted by the read
+   case ws::opcode::close:
+      on_close_frame(payload);
+      return;
+   case ws::opcode::continuation:
+   case ws::opcode::text:
+   case ws::opcode::binary:
+      break;
+   }
+   if (phase_ == phase::closing) {
+      return; // after a close, data frames are ignored (RFC 6455 section 5.5.1)
+   }
+   bool const continuation = frame.op == ws::opcode::continuation;
+   bool const in_progress = fragmented_opcode_ != ws::opcode::continuation;
+   if (continuation != in_progress) {
+      close_and_discard_input(ws::close_code::protocol_error, "bad fragmentation");
+      return;
+   }
+   if (frame.fin && !continuation) {
+      on_message(frame.op, payload);
+      return;
+   }
+   auto const limit = home_.context().settings.limits.max_inbound_bytes;
+   if (fragmented_message_.size() + payload.size() > limit) {
+      close_and_discard_input(ws::close_code::message_too_big, "message too big");
+      return;
+   }
+   if (!continuation) {
+      fragmented_opcode_ = frame.op;
+   }
+   fragmented_message_.append(payload);
+   if (frame.fin) {
+      auto const op = fragmented_opcode_;
+      std::string message;
+      message.swap(fragmented_message_);
+      fragmented_opcode_ = ws::opcode::continuation;
+      on_message(op, message);
+   }
+}
+
+void websocket_session::on_close_frame(std::string_view payload) {
+   std::uint16_t code = 0;
+   std::string_view reason;
+   close_received_ = true;
+   if (!ws::parse_close_payload(payload, code, reason)) {
+      close_and_discard_input(ws::close_code::protocol_error, "bad close frame");
+      return;
+   }
+   if (close_sent_ || phase_ == phase::closing) {
+      if (queue_head_ == queue_.size()) {
+         terminate(); // our close is out and theirs is in: the handshake is complete
+      }
+      return;
+   }
+   // Echo the client's code, as the RFC suggests; 1005 means it sent none.
+   close(code == 1005 ? ws::close_code::normal : code, "");
+}
+
+void websocket_session::on_message(ws::opcode op, std::string_view message) {
+   if (op == ws::opcode::binary) {
+      send_error("bad_message", "binary messages are not supported");
+      count_protocol_error();
+      return;
+   }
+   if (!valid_utf8(message)) {
+      close_and_discard_input(ws::close_code::invalid_payload, "text is not valid UTF-8");
+      return;
+   }
+   on_text_message(message);
+}
+
+void websocket_session::on_text_message(std::string_view text) {
+   auto const message = nlohmann::json::parse(text, nullptr, false);
+   if (message.is_discarded()) {
+      send_error("bad_json", "message is not valid JSON");
+      count_protocol_error();
+      return;
+   }
+   auto const type = message.is_object() ? message.find("type") : message.end();
+   if (!message.is_object() || type == message.end() || !type->is_string()) {
+      send_error("bad_message", "expected a JSON object with a string \"type\"");
+      count_protocol_error();
+      return;
+   }
+   auto const& name = type->get_ref<const std::string&>();
+   if (name == "ping") {
+      enqueue(home_.pong_message_frame());
+      return;
+   }
+   if (name == "auth") {
+      std::optional<std::string> claimed_user_id;
+      const std::string* token = nullptr;
+      if (auto const t = message.find("token"); t != message.end() && t->is_string()) {
+         token = &t->get_ref<const std::string&>();
+      }
+      if (auto const u = message.find("userId"); u != message.end()) {
+         if (u->is_string()) {
+            claimed_user_id = u->get<std::string>();
+         } else if (u->is_number_integer()) {
+            claimed_user_id = u->dump();
+         }
+      }
+      on_auth_request(token, std::move(claimed_user_id));
+      return;
+   }
+   send_error("unknown_type", "unknown message type");
+   count_protocol_error();
+}
+
+void websocket_session::on_auth_request(const std::string* token,
+                                        std::optional<std::string> claimed_user_id) {
+   if (phase_ == phase::open) {
+      send_error("already_authenticated", "this connection is already authenticated");
+      count_protocol_error();
+      return;
+   }
+   if (phase_ == phase::authenticating) {
+      send_error("auth_in_progress", "authentication is in progress");
+      count_protocol_error();
+      return;
+   }
+   if (token != nullptr) {
+      start_auth(*token);
+      return;
+   }
+   if (claimed_user_id) {
+      phase_ = phase::authenticating;
+      on_auth_result(home_.context().auth->authenticate_claimed_user_id(*claimed_user_id));
+      return;
+   }
+   phase_ = phase::authenticating;
+   on_auth_result({false, {}, "missing_token", false});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication
+
+void websocket_session::start_auth(std::string_view token) {
+   phase_ = phase::authenticating;
+   home_.context().auth->authenticate(
+       token, socket_.get_executor(),
+       [weak = weak_from_this()](authenticator::outcome outcome) {
+          if (auto self = weak.lock()) {
+             self->on_auth_result(std::move(outcome));
+          }
+       });
+}
+
+void websocket_session::on_auth_result(authenticator::outcome outcome) {
+   if (phase_ != phase::authenticating) {
+      return; // closed or timed out meanwhile
+   }
+   auto& context = home_.context();
+   if (!outcome.ok) {
+      context.metrics.auth_failures.add(outcome.failure);
+      spdlog::debug("auth failed: {}", outcome.failure);
+      if (outcome.backend_unavailable) {
+         close(ws::close_code::internal_error, "authentication backend unavailable");
+      } else {
+         close(ws::close_code::auth_failed, std::string("authentication failed: ") +
+                                                std::string(outcome.failure));
+      }
+      return;
+   }
+   phase_ = phase::open;
+   home_.registry().authenticate(*this, std::move(outcome.user_id));
+   if (context.presence.join(user_id())) {
+      context.metrics.authenticated_users.add(1);
+   }
+   context.metrics.authenticated_connections.add(1);
+   nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
+   enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+void websocket_session::deliver(const ws::shared_frame& frame) {
+   if (phase_ == phase::open) {
+      enqueue(frame);
+   }
+}
+
+void websocket_session::enqueue(ws::shared_frame frame) {
+   if (phase_ == phase::closed || close_sent_) {
+      return;
+   }
+   queue_.push_back(std::move(frame));
+   if (!flush_scheduled_ && !waiting_writable_) {
+      flush_scheduled_ = true;
+      home_.schedule_flush(shared_from_this());
+   }
+}
+
+void websocket_session::flush() {
+   flush_scheduled_ = false;
+   if (phase_ == phase::closed || waiting_writable_) {
+      return;
+   }
+   std::array<net::const_buffer, max_frames_per_write> buffers;
+   while (queue_head_ < queue_.size()) {
+      std::size_t count = 0;
+      for (auto i = queue_head_; i < queue_.size() && count < buffers.size(); ++i) {
+         auto const& frame = *queue_[i];
+         auto const skip = i == queue_head_ ? head_written_ : 0;
+         buffers[count++] = net::const_buffer(frame.data() + skip, frame.size() - skip);
+      }
+      error_code ec;
+      auto const written =
+          socket_.write_some(std::span<const net::const_buffer>(buffers.data(), count), ec);
+      if (ec == net::error::would_block || ec == net::error::try_again) {
+         wait_writable();
+         return;
+      }
+      if (ec) {
+         terminate();
+         return;
+      }
+      consume_written(written);
+   }
+   queue_.clear();
+   queue_head_ = 0;
+   head_written_ = 0;
+   if (queue_.capacity() > 64) {
+      std::vector<ws::shared_frame>().swap(queue_);
+   }
+   if (close_sent_ && (close_received_ || discard_input_)) {
+      terminate();
+   }
+}
+
+void websocket_session::consume_written(std::size_t bytes) {
+   while (bytes > 0 && queue_head_ < queue_.size()) {
+      auto const remaining = queue_[queue_head_]->size() - head_written_;
+      if (bytes < remaining) {
+         head_written_ += bytes;
+         return;
+      }
+      bytes -= remaining;
+      queue_[queue_head_].reset();
+      ++queue_head_;
+      head_written_ = 0;
+   }
+}
+
+void websocket_session::wait_writable() {
+   waiting_writable_ = true;
+   socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code ec) {
+      self->waiting_writable_ = false;
+      if (!ec) {
+         self->flush();
+      }
+   });
+}
+
+void websocket_session::send_error(std::string_view code, std::string_view message) {
+   enqueue(ws::make_frame(ws::opcode::text, error_message(code, message)));
+}
+
+void websocket_session::count_protocol_error() {
+   home_.context().metrics.protocol_errors.add(1);
+   if (++protocol_errors_ > home_.context().settings.limits.max_protocol_errors) {
+      close(ws::close_code::policy_violation, "too many bad messages");
+   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Closing
+
+void websocket_session::close(std::uint16_t code, std::string_view reason) {
+   if (phase_ == phase::closed || close_sent_) {
+      return;
+   }
+   phase_ = phase::closing;
+   deadline_ = steady_clock::now() + close_handshake_timeout;
+   enqueue(ws::make_close_frame(code, reason));
+   close_sent_ = true;
+   revoke_authentication(); // no more notifications; the tick still watches the deadline
+}
+
+void websocket_session::close_and_discard_input(std::uint16_t code, std::string_view reason) {
+   discard_input_ = true;
+   close(code, reason);
+}
+
+void websocket_session::on_tick(steady_clock::time_point now) {
+   auto const& server = home_.context().settings.server;
+   switch (phase_) {
+   case phase::awaiting_auth:
+   case phase::authenticating:
+      if (now >= deadline_) {
+         home_.context().metrics.auth_failures.add("timeout");
+         close(ws::close_code::auth_timeout, "authentication timeout");
+      }
+      return;
+   case phase::open:
+      if (now - last_read_ >= server.idle_timeout) {
+         close_and_discard_input(ws::close_code::going_away, "idle timeout");
+      } else if (now - last_read_ >= server.ping_interval && now - last_ping_ >= server.ping_interval) {
+         last_ping_ = now;
+         enqueue(home_.ping_frame());
+      }
+      return;
+   case phase::closing:
+      if (now >= deadline_) {
+         terminate();
+      }
+      return;
+   case phase::closed:
+      return;
+   }
+}
+
+void websocket_session::terminate() {
+   if (phase_ == phase::closed) {
+      return;
+   }
+   phase_ = phase::closed;
+   leave_registry();
+   error_code ignored;
+   socket_.shutdown(tcp::socket::shutdown_both, ignored);
+   socket_.close(ignored);
+   queue_.clear();
+   queue_head_ = 0;
+   home_.on_connection_left();
+}
+
+void websocket_session::revoke_authentication() {
+   if (!authenticated()) {
+      return;
+   }
+   auto& context = home_.context();
+   if (context.presence.leave(user_id())) {
+      context.metrics.authenticated_users.add(-1);
+   }
+   context.metrics.authenticated_connections.add(-1);
+   home_.registry().revoke(*this);
+}
+
+void websocket_session::leave_registry() {
+   revoke_authentication();
+   home_.registry().remove(*this);
+}
+
+} // namespace notify::server
