@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
       invocation =
           notify::config::parse_invocation(argc, argv, notify::config::process_environment());
    } catch (const notify::config::config_error& e) {
-      std::cerr << "notify-gateway: " << e.what() << "\n(see notify-gateway --help)\n";
+      std::cerr << "notify-gateway: " << e.what() << "\n";
       return exit_bad_config;
    }
    switch (invocation.what) {

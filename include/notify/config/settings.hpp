@@ -37,7 +37,7 @@ struct limits_settings {
 struct routing_settings {
    std::string user_channel_pattern = "user:*:notifications"; ///< exactly one '*'
    std::string global_channel = "global_notifications";
-   std::size_t max_payload_bytes = 1024 * 1024;
+   std::size_t max_payload_bytes = std::size_t{1024} * 1024;
    std::size_t max_user_id_bytes = 256;
 };
 

@@ -1,0 +1,120 @@
+// The config file: {"server": {...}, "auth": {...}, ...}, keys named like the settings fields,
+// durations as integers with an _ms (or _s) suffix, "_doc"-style keys ignored.
+
+#include "notify/config/loader.hpp"
+
+#include <algorithm>
+#include <array>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <system_error>
+
+namespace notify::config {
+
+namespace {
+
+/// Far above any real config; a guard against pointing --config at something huge.
+constexpr std::size_t max_file_bytes = std::size_t{1024} * 1024;
+
+constexpr std::array<std::string_view, 6> sections{"server",  "auth",  "limits",
+                                                   "routing", "redis", "log"};
+
+bool is_comment(std::string const& name) {
+   return name.starts_with('_');
+}
+
+bool is_section(std::string const& name) {
+   return std::find(sections.begin(), sections.end(), name) != sections.end();
+}
+
+std::string read_config_file(std::string const& path) {
+   std::error_code error;
+   auto const status = std::filesystem::status(path, error);
+   if (error || !std::filesystem::exists(status)) {
+      throw config_error("config", "cannot read " + path + ": no such file");
+   }
+   // A FIFO or device could block or never end; a directory cannot be read as text.
+   if (!std::filesystem::is_regular_file(status)) {
+      throw config_error("config", "cannot read " + path + ": not a regular file");
+   }
+   std::ifstream file(path, std::ios::binary);
+   if (!file) {
+      auto const reason = std::error_code(errno, std::generic_category()).message();
+      throw config_error("config", "cannot open " + path + ": " + reason);
+   }
+   std::string text;
+   std::array<char, 4096> buffer{};
+   while (file.read(buffer.data(), buffer.size()) || file.gcount() > 0) {
+      text.append(buffer.data(), static_cast<std::size_t>(file.gcount()));
+      if (text.size() > max_file_bytes) {
+         throw config_error("config", path + " is larger than 1 MiB; is it really the config?");
+      }
+   }
+   if (file.bad()) {
+      throw config_error("config", "error while reading " + path);
+   }
+   return text;
+}
+
+std::string parse_problem(nlohmann::json::parse_error const& error) {
+   // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep line, column and reason.
+   std::string_view text(error.what());
+   if (auto const tag_end = text.find("] "); text.starts_with('[') && tag_end != text.npos) {
+      text.remove_prefix(tag_end + 2);
+   }
+   return std::string(text);
+}
+
+} // namespace
+
+void settings_loader::apply_file(std::string const& path) {
+   if (path.empty()) {
+      throw config_error("config", "the config file path is empty");
+   }
+   apply_json_text(read_config_file(path), path);
+}
+
+void settings_loader::apply_json_text(std::string_view text, std::string_view origin) {
+   nlohmann::json document;
+   try {
+      document = nlohmann::json::parse(text);
+   } catch (nlohmann::json::parse_error const& error) {
+      throw config_error("config",
+                         std::string(origin) + " is not valid JSON: " + parse_problem(error));
+   }
+   if (!document.is_object()) {
+      throw config_error("config", std::string(origin) + " must hold a JSON object");
+   }
+
+   // Check the whole layout first, so a typo is reported even when a value before it is bad.
+   std::vector<std::pair<std::string, nlohmann::json const*>> values;
+   for (auto const& [section, body] : document.items()) {
+      if (is_comment(section)) {
+         continue;
+      }
+      if (!is_section(section)) {
+         throw config_error(section, "unknown section (from " + std::string(origin) +
+                                         "); expected server, auth, limits, routing, redis or log");
+      }
+      if (!body.is_object()) {
+         throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");
+      }
+      for (auto const& [name, value] : body.items()) {
+         if (!is_comment(name)) {
+            std::string key = section;
+            key += '.';
+            key += name;
+            values.emplace_back(std::move(key), &value);
+         }
+      }
+   }
+   // The URL sets several redis fields; the file's own redis keys refine it.
+   std::stable_partition(values.begin(), values.end(),
+                         [](auto const& entry) { return entry.first == "redis.url"; });
+   for (auto const& [key, value] : values) {
+      apply_json_value(key, *value, origin);
+   }
+}
+
+} // namespace notify::config

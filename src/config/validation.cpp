@@ -1,0 +1,162 @@
+// Rules on the merged settings: one value's shape, and how values fit together.
+
+#include "notify/config/loader.hpp"
+
+#include <algorithm>
+#include <array>
+
+namespace notify::config {
+
+namespace {
+
+class validator {
+public:
+   validator(settings const& config, origin_map const& origins)
+       : config_(config)
+       , origins_(origins) {}
+
+   void run() const {
+      detail::check_numeric_ranges(config_, origins_);
+      check_server();
+      check_routing();
+      check_redis();
+      check_log();
+      check_auth();
+   }
+
+private:
+   [[noreturn]] void fail(std::string_view key, std::string_view problem,
+                          std::string_view shown) const {
+      throw config_error(std::string(key),
+                         std::string(problem) + detail::got_from(origins_, key, shown));
+   }
+
+   void check_text(std::string_view key, std::string const& value) const {
+      bool const has_control = std::any_of(value.begin(), value.end(),
+                                           [](unsigned char c) { return c < 0x20 || c == 0x7F; });
+      if (has_control) {
+         fail(key, "must not contain control characters", detail::quote_value(value));
+      }
+   }
+
+   void check_host(std::string_view key, std::string const& host) const {
+      if (host.empty() || host.find(' ') != host.npos) {
+         fail(key, "must be a host name or address without spaces", detail::quote_value(host));
+      }
+      check_text(key, host);
+   }
+
+   void check_server() const {
+      auto const& server = config_.server;
+      check_host("server.host", server.host);
+      auto const& path = server.websocket_path;
+      check_text("server.websocket_path", path);
+      if (!path.starts_with('/') || path.find_first_of(" ?#") != path.npos) {
+         fail("server.websocket_path", "must start with '/' and contain no space, '?' or '#'",
+              detail::quote_value(path));
+      }
+      // A ping must get a chance to be answered before the connection counts as idle.
+      if (server.idle_timeout <= server.ping_interval) {
+         fail("server.idle_timeout_ms",
+              "must be longer than server.ping_interval_ms (" +
+                  std::to_string(server.ping_interval.count()) + ")",
+              std::to_string(server.idle_timeout.count()));
+      }
+   }
+
+   static bool has_glob(std::string_view text, std::string_view glob_chars) {
+      return text.find_first_of(glob_chars) != text.npos;
+   }
+
+   void check_routing() const {
+      auto const& routing = config_.routing;
+      auto const& pattern = routing.user_channel_pattern;
+      auto const shown_pattern = detail::quote_value(pattern);
+      check_text("routing.user_channel_pattern", pattern);
+      if (std::count(pattern.begin(), pattern.end(), '*') != 1) {
+         fail("routing.user_channel_pattern",
+              "must contain exactly one '*', where the user id goes (e.g. user:*:notifications)",
+              shown_pattern);
+      }
+      if (has_glob(pattern, "?[]\\")) {
+         fail("routing.user_channel_pattern",
+              "must not contain the glob characters ? [ ] or \\ (only the one '*')", shown_pattern);
+      }
+      if (pattern == "*") {
+         fail("routing.user_channel_pattern",
+              "must not be just \"*\", which would take every channel for a user id",
+              shown_pattern);
+      }
+
+      auto const& global = routing.global_channel;
+      auto const shown_global = detail::quote_value(global);
+      check_text("routing.global_channel", global);
+      if (global.empty() || has_glob(global, "*?[]\\")) {
+         fail("routing.global_channel", "must be a channel name without glob characters * ? [ ] \\",
+              shown_global);
+      }
+      // Otherwise every global message would also be delivered as a user message.
+      auto const star = pattern.find('*');
+      std::string_view const prefix(pattern.data(), star);
+      std::string_view const suffix(pattern.data() + star + 1, pattern.size() - star - 1);
+      if (global.size() >= prefix.size() + suffix.size() && global.starts_with(prefix) &&
+          global.ends_with(suffix)) {
+         fail("routing.global_channel", "must not match routing.user_channel_pattern",
+              shown_global);
+      }
+   }
+
+   void check_redis() const {
+      auto const& redis = config_.redis;
+      check_host("redis.host", redis.host);
+      if (redis.reconnect_initial_delay > redis.reconnect_max_delay) {
+         fail("redis.reconnect_initial_delay_ms",
+              "must not exceed redis.reconnect_max_delay_ms (" +
+                  std::to_string(redis.reconnect_max_delay.count()) + ")",
+              std::to_string(redis.reconnect_initial_delay.count()));
+      }
+   }
+
+   void check_log() const {
+      static constexpr std::array<std::string_view, 7> levels{"trace", "debug",    "info", "warn",
+                                                              "error", "critical", "off"};
+      auto const& level = config_.log.level;
+      if (std::find(levels.begin(), levels.end(), level) == levels.end()) {
+         fail("log.level", "must be one of trace, debug, info, warn, error, critical, off",
+              detail::quote_value(level));
+      }
+   }
+
+   void check_auth() const {
+      auto const& auth = config_.auth;
+      check_text("auth.session_prefix", auth.session_prefix);
+      if (auth.jwt_secret.empty() && auth.session_prefix.empty() && !auth.allow_insecure_user_id) {
+         throw config_error("auth.jwt_secret",
+                            "no way to authenticate clients: set a JWT secret (NOTIFY_JWT_SECRET), "
+                            "or keep Redis session tokens on (auth.session_prefix), or, for "
+                            "development only, set auth.allow_insecure_user_id");
+      }
+      // HS256 is only as strong as its key; a short one can be brute-forced offline from any
+      // token a client holds.
+      constexpr std::size_t min_secret_bytes = 32;
+      if (!auth.jwt_secret.empty() && auth.jwt_secret.size() < min_secret_bytes) {
+         throw config_error(
+             "auth.jwt_secret",
+             "must be at least 32 bytes long for HS256" +
+                 detail::got_from(origins_, "auth.jwt_secret",
+                                  std::to_string(auth.jwt_secret.size()) + " bytes") +
+                 "; generate one with `openssl rand -hex 32`");
+      }
+   }
+
+   settings const& config_;
+   origin_map const& origins_;
+};
+
+} // namespace
+
+void validate(settings const& config, origin_map const& origins) {
+   validator(config, origins).run();
+}
+
+} // namespace notify::config
