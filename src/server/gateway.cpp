@@ -58,7 +58,7 @@ gateway::gateway(const config::settings& settings)
       router_->on_message(channel, payload);
    };
    handlers.on_state = [this](redis::subscriber_state state, std::string_view reason) {
-      on_redis_state(static_cast<int>(state), reason);
+      on_redis_state(state, reason);
    };
    subscriber_ = std::make_unique<redis::subscriber>(home.io().get_executor(), settings.redis,
                                                      std::move(subscriptions), std::move(handlers));
@@ -142,8 +142,7 @@ void gateway::begin_shutdown() {
    }
 }
 
-void gateway::on_redis_state(int state_value, std::string_view reason) {
-   auto const state = static_cast<redis::subscriber_state>(state_value);
+void gateway::on_redis_state(redis::subscriber_state state, std::string_view reason) {
    bool const subscribed = state == redis::subscriber_state::subscribed;
    metrics_.redis_connected.set(subscribed ? 1 : 0);
    if (subscribed) {

@@ -122,6 +122,11 @@ void http_session::handle_request(const http::request<http::empty_body>& request
 }
 
 void http_session::upgrade(const http::request<http::empty_body>& request) {
+   if (home_.context().shutting_down.load()) {
+      send(make_response(http::status::service_unavailable, "shutting down\n", "text/plain",
+                         request));
+      return;
+   }
    if (!header_lists_token(request[http::field::upgrade], "websocket") ||
        !header_lists_token(request[http::field::connection], "upgrade")) {
       auto reply = make_response(http::status::upgrade_required,

@@ -380,8 +380,13 @@ void websocket_session::flush() {
    if (queue_.capacity() > 64) {
       std::vector<ws::shared_frame>().swap(queue_);
    }
-   if (close_sent_ && (close_received_ || discard_input_)) {
+   if (close_sent_ && close_received_) {
       terminate();
+   } else if (close_sent_ && discard_input_) {
+      // Unread input would make close() send a reset that can overtake our close frame: send
+      // FIN and drain the client's bytes until it hangs up or the close deadline passes.
+      error_code ignored;
+      socket_.shutdown(tcp::socket::shutdown_send, ignored);
    }
 }
 

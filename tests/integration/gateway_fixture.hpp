@@ -1,0 +1,117 @@
+#pragma once
+
+// Shared set-up for integration tests: a private redis-server, the real gateway binary on a free
+// loopback port, and authenticated WebSocket clients.
+
+#include "notify/auth/jwt.hpp"
+#include "support/gateway_process.hpp"
+#include "support/http_get.hpp"
+#include "support/redis_server.hpp"
+#include "support/ws_client.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace notify::test {
+
+inline constexpr std::string_view test_jwt_secret = "integration-test-secret-0123456789abcdef";
+
+/// Polls `condition` until it holds or `timeout` passes.
+inline bool eventually(const std::function<bool()>& condition,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+   auto const deadline = std::chrono::steady_clock::now() + timeout;
+   while (std::chrono::steady_clock::now() < deadline) {
+      if (condition()) {
+         return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+   }
+   return condition();
+}
+
+/// The value of one unlabelled (or exactly labelled) sample in /metrics, or -1.
+inline double metric_value(std::uint16_t port, const std::string& sample) {
+   auto const response = http_get(port, "/metrics");
+   if (response.status != 200) {
+      return -1;
+   }
+   auto const prefix = sample + " ";
+   std::size_t position = 0;
+   while (position < response.body.size()) {
+      auto const end = response.body.find('\n', position);
+      auto const line = response.body.substr(position, end - position);
+      if (line.rfind(prefix, 0) == 0) {
+         return std::stod(line.substr(prefix.size()));
+      }
+      if (end == std::string::npos) {
+         break;
+      }
+      position = end + 1;
+   }
+   return -1;
+}
+
+class gateway_test : public ::testing::Test {
+protected:
+   void SetUp() override {
+      if (!redis_server::available()) {
+         GTEST_FAIL() << "redis-server is not installed (scripts/install-deps installs it)";
+      }
+      redis_ = std::make_unique<redis_server>();
+   }
+
+   /// Starts the gateway against the fixture's Redis, with a JWT secret and 1 or 2 event loops.
+   void start_gateway(std::vector<std::string> args = {}, env_list env = {}) {
+      env.emplace_back("NOTIFY_JWT_SECRET", std::string(test_jwt_secret));
+      env.emplace_back("REDIS_PORT", std::to_string(redis_->port()));
+      env.emplace_back("REDIS_HOST", "127.0.0.1");
+      gateway_ = std::make_unique<gateway_process>(std::move(args), std::move(env));
+      ASSERT_TRUE(eventually([&] { return http_get(port(), "/readyz").status == 200; }))
+          << gateway_->log_text();
+   }
+
+   std::uint16_t port() const { return gateway_->port(); }
+
+   static std::string token_for(const std::string& user_id) {
+      return auth::mint_jwt(test_jwt_secret, user_id, std::chrono::seconds(3600));
+   }
+
+   /// A client authenticated as `user_id` with a token in the URL; auth_ok already read.
+   std::unique_ptr<ws_client> connect_as(const std::string& user_id) {
+      auto client = std::make_unique<ws_client>();
+      EXPECT_TRUE(client->connect("127.0.0.1", port(), "/ws?token=" + token_for(user_id)))
+          << client->last_error();
+      auto const ok = client->read_message();
+      EXPECT_TRUE(ok.has_value()) << "no auth_ok for " << user_id;
+      if (ok) {
+         auto const reply = nlohmann::json::parse(*ok, nullptr, false);
+         EXPECT_EQ(reply.value("type", ""), "auth_ok") << *ok;
+         EXPECT_EQ(reply.value("userId", ""), user_id) << *ok;
+      }
+      return client;
+   }
+
+   /// A connected client that has not authenticated.
+   std::unique_ptr<ws_client> connect_anonymous() {
+      auto client = std::make_unique<ws_client>();
+      EXPECT_TRUE(client->connect("127.0.0.1", port(), "/ws")) << client->last_error();
+      return client;
+   }
+
+   /// Publishes and checks the gateway (the only subscriber) got it.
+   void publish(const std::string& channel, const std::string& payload) {
+      ASSERT_EQ(redis_->publish(channel, payload), 1) << "gateway not subscribed";
+   }
+
+   std::unique_ptr<redis_server> redis_;
+   std::unique_ptr<gateway_process> gateway_;
+};
+
+} // namespace notify::test
