@@ -27,8 +27,8 @@ int serve(const notify::config::settings& settings) {
 }
 
 int mint_token(const notify::config::invocation& invocation) {
-   std::cout << notify::auth::mint_jwt(invocation.config.auth.jwt_secret,
-                                       invocation.token.user_id, invocation.token.ttl)
+   std::cout << notify::auth::mint_jwt(invocation.config.auth.jwt_secret, invocation.token.user_id,
+                                       invocation.token.ttl)
              << '\n';
    return 0;
 }

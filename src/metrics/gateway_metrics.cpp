@@ -24,8 +24,7 @@ std::string render_prometheus(const gateway_metrics& m) {
    out.family("notify_connections", "Open WebSocket connections.", "gauge");
    out.sample("notify_connections", as_double(m.connections.value()));
    out.family("notify_authenticated_connections", "Authenticated WebSocket connections.", "gauge");
-   out.sample("notify_authenticated_connections",
-              as_double(m.authenticated_connections.value()));
+   out.sample("notify_authenticated_connections", as_double(m.authenticated_connections.value()));
    out.family("notify_authenticated_users", "Distinct users with at least one connection.",
               "gauge");
    out.sample("notify_authenticated_users", as_double(m.authenticated_users.value()));
@@ -37,22 +36,21 @@ std::string render_prometheus(const gateway_metrics& m) {
               as_double(m.redis_messages_user.value()));
    out.sample("notify_redis_messages_total", "scope", "global",
               as_double(m.redis_messages_global.value()));
-   out.family("notify_deliveries_total", "Notifications queued to a client connection.",
-              "counter");
+   out.family("notify_deliveries_total", "Notifications queued to a client connection.", "counter");
    out.sample("notify_deliveries_total", as_double(m.deliveries.value()));
    write_labelled(out, "notify_dropped_messages_total",
                   "Redis messages dropped before delivery, by reason.", "reason",
                   m.dropped_messages);
-   write_labelled(out, "notify_auth_failures_total", "Failed authentications, by reason.",
-                  "reason", m.auth_failures);
+   write_labelled(out, "notify_auth_failures_total", "Failed authentications, by reason.", "reason",
+                  m.auth_failures);
    out.family("notify_protocol_errors_total", "Bad client messages answered with an error.",
               "counter");
    out.sample("notify_protocol_errors_total", as_double(m.protocol_errors.value()));
 
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));
-   out.family("notify_redis_reconnects_total", "Times the Redis subscriber link was re-established.",
-              "counter");
+   out.family("notify_redis_reconnects_total",
+              "Times the Redis subscriber link was re-established.", "counter");
    out.sample("notify_redis_reconnects_total", as_double(m.redis_reconnects.value()));
    return out.take();
 }

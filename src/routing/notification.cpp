@@ -38,12 +38,12 @@ prepare_result prepare_notification(const channel_scheme& scheme, std::string_vi
    if (!valid_utf8(payload)) {
       return {std::nullopt, drop_reason::invalid_utf8};
    }
-   if (!nlohmann::json::accept(payload)) {
+   // nlohmann's lexer takes a NUL byte for the end of input, so "{}\0garbage" would pass; a raw
+   // NUL is never valid JSON text anyway.
+   if (payload.find('\0') != std::string_view::npos || !nlohmann::json::accept(payload)) {
       return {std::nullopt, drop_reason::invalid_json};
    }
-   return {notification{std::move(*parsed.target),
-                        ws::make_frame(ws::opcode::text, payload)},
-           {}};
+   return {notification{std::move(*parsed.target), ws::make_frame(ws::opcode::text, payload)}, {}};
 }
 
 } // namespace notify::routing

@@ -30,8 +30,8 @@ authenticator::outcome failure(std::string_view reason) {
 
 } // namespace
 
-authenticator::authenticator(const config::settings& settings,
-                             net::any_io_executor redis_executor, redis::command_client* sessions)
+authenticator::authenticator(const config::settings& settings, net::any_io_executor redis_executor,
+                             redis::command_client* sessions)
     : jwt_(settings.auth.jwt_secret, settings.auth.jwt_leeway, settings.routing.max_user_id_bytes)
     , session_prefix_(settings.auth.session_prefix)
     , allow_insecure_user_id_(settings.auth.allow_insecure_user_id)
@@ -84,9 +84,10 @@ void authenticator::lookup_session(std::string_view token,
          } else {
             result = failure("session_invalid");
          }
-         net::post(session_executor, [done = std::move(done), result = std::move(result)]() mutable {
-            done(std::move(result));
-         });
+         net::post(session_executor,
+                   [done = std::move(done), result = std::move(result)]() mutable {
+                      done(std::move(result));
+                   });
       });
    });
 }

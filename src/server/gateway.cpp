@@ -36,8 +36,8 @@ gateway::gateway(const config::settings& settings)
       session_lookups_ =
           std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
    }
-   authenticator_ = std::make_unique<authenticator>(settings, home.io().get_executor(),
-                                                    session_lookups_.get());
+   authenticator_ =
+       std::make_unique<authenticator>(settings, home.io().get_executor(), session_lookups_.get());
    context_.auth = authenticator_.get();
 
    std::vector<shard*> all_shards;

@@ -11,7 +11,7 @@ namespace notify::server {
 
 namespace {
 
-constexpr std::size_t max_header_bytes = 8 * 1024;
+constexpr std::size_t max_header_bytes = std::size_t{8} * 1024;
 constexpr std::size_t max_body_bytes = 1024;
 
 bool is_read_method(http::verb method) {
@@ -58,9 +58,9 @@ void http_session::on_read(error_code ec) {
    handle_request(parser_->get());
 }
 
-http_session::response http_session::make_response(
-    http::status status, std::string body, std::string_view content_type,
-    const http::request<http::empty_body>& request) const {
+http_session::response
+http_session::make_response(http::status status, std::string body, std::string_view content_type,
+                            const http::request<http::empty_body>& request) const {
    response reply{status, request.version()};
    reply.set(http::field::server, "notify-gateway");
    reply.set(http::field::content_type, content_type);
@@ -86,26 +86,33 @@ void http_session::handle_request(const http::request<http::empty_body>& request
    }
    if (!is_read_method(request.method()) ||
        (path == context.settings.server.websocket_path && request.method() != http::verb::get)) {
-      auto reply =
-          make_response(http::status::method_not_allowed, "method not allowed\n", "text/plain", request);
-      reply.set(http::field::allow, path == context.settings.server.websocket_path ? "GET" : "GET, HEAD");
+      auto reply = make_response(http::status::method_not_allowed, "method not allowed\n",
+                                 "text/plain", request);
+      reply.set(http::field::allow,
+                path == context.settings.server.websocket_path ? "GET" : "GET, HEAD");
       send(std::move(reply));
       return;
    }
    if (path == "/healthz") {
-      send(make_response(http::status::ok, R"({"status":"ok"})" "\n", "application/json", request));
+      send(make_response(http::status::ok,
+                         R"({"status":"ok"})"
+                         "\n",
+                         "application/json", request));
       return;
    }
    if (path == "/readyz") {
       if (context.shutting_down.load()) {
          send(make_response(http::status::service_unavailable,
-                            R"({"status":"not_ready","reason":"shutting down"})" "\n",
+                            R"({"status":"not_ready","reason":"shutting down"})"
+                            "\n",
                             "application/json", request));
          return;
       }
       if (context.ready.ready()) {
-         send(make_response(http::status::ok, R"({"status":"ready"})" "\n", "application/json",
-                            request));
+         send(make_response(http::status::ok,
+                            R"({"status":"ready"})"
+                            "\n",
+                            "application/json", request));
          return;
       }
       nlohmann::json body = {{"status", "not_ready"}, {"reason", context.ready.reason()}};
@@ -157,26 +164,25 @@ void http_session::upgrade(const http::request<http::empty_body>& request) {
          token = std::string(*bearer);
       }
    }
-   pending_upgrade_ = std::make_shared<http::response<http::empty_body>>(
-       http::status::switching_protocols, 11);
+   pending_upgrade_ =
+       std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
    pending_upgrade_->set(http::field::upgrade, "websocket");
    pending_upgrade_->set(http::field::connection, "Upgrade");
    pending_upgrade_->set(http::field::sec_websocket_accept, *accept);
    stream_.expires_after(home_.context().settings.server.handshake_timeout);
-   http::async_write(stream_, *pending_upgrade_,
-                     [self = shared_from_this(), token = std::move(token)](
-                         error_code ec, std::size_t) mutable {
-                        if (ec) {
-                           return;
-                        }
-                        self->stream_.expires_never();
-                        auto early = self->buffer_.data();
-                        std::string_view const early_input(static_cast<const char*>(early.data()),
-                                                           early.size());
-                        auto session = std::make_shared<websocket_session>(
-                            self->stream_.release_socket(), self->home_);
-                        session->start(early_input, std::move(token));
-                     });
+   http::async_write(
+       stream_, *pending_upgrade_,
+       [self = shared_from_this(), token = std::move(token)](error_code ec, std::size_t) mutable {
+          if (ec) {
+             return;
+          }
+          self->stream_.expires_never();
+          auto early = self->buffer_.data();
+          std::string_view const early_input(static_cast<const char*>(early.data()), early.size());
+          auto session =
+              std::make_shared<websocket_session>(self->stream_.release_socket(), self->home_);
+          session->start(early_input, std::move(token));
+       });
 }
 
 void http_session::send(response&& reply) {

@@ -42,10 +42,10 @@ tcp::endpoint listener::local_endpoint() const {
 void listener::do_accept() {
    auto& target = *shards_[next_shard_];
    next_shard_ = (next_shard_ + 1) % shards_.size();
-   acceptor_.async_accept(target.io(), [self = shared_from_this(), &target](error_code ec,
-                                                                           tcp::socket socket) {
-      self->on_accept(ec, std::move(socket), target);
-   });
+   acceptor_.async_accept(target.io(),
+                          [self = shared_from_this(), &target](error_code ec, tcp::socket socket) {
+                             self->on_accept(ec, std::move(socket), target);
+                          });
 }
 
 void listener::on_accept(error_code ec, tcp::socket socket, shard& target) {

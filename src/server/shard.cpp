@@ -11,12 +11,12 @@ namespace {
 /// How often deadlines are checked: fine enough for the shortest of them, never busier than
 /// 20 times a second.
 std::chrono::milliseconds tick_interval(const config::settings& settings) {
-   auto const shortest = std::min({settings.auth.timeout, settings.server.ping_interval,
-                                   settings.server.idle_timeout});
+   auto const shortest = std::min(
+       {settings.auth.timeout, settings.server.ping_interval, settings.server.idle_timeout});
    return std::clamp(shortest / 10, std::chrono::milliseconds(50), std::chrono::milliseconds(1000));
 }
 
-constexpr std::size_t read_chunk_bytes = 64 * 1024;
+constexpr std::size_t read_chunk_bytes = std::size_t{64} * 1024;
 
 } // namespace
 

@@ -4,10 +4,9 @@
 #include "notify/common/user_id.hpp"
 #include "notify/server/shard.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <array>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <span>
 
 namespace notify::server {
@@ -227,7 +226,8 @@ void websocket_session::on_message(ws::opcode op, std::string_view message) {
 
 void websocket_session::on_text_message(std::string_view text) {
    auto const message = nlohmann::json::parse(text, nullptr, false);
-   if (message.is_discarded()) {
+   // A NUL ends nlohmann's input early; it is never valid in JSON text.
+   if (message.is_discarded() || text.find('\0') != std::string_view::npos) {
       send_error("bad_json", "message is not valid JSON");
       count_protocol_error();
       return;
@@ -293,13 +293,12 @@ void websocket_session::on_auth_request(const std::string* token,
 
 void websocket_session::start_auth(std::string_view token) {
    phase_ = phase::authenticating;
-   home_.context().auth->authenticate(
-       token, socket_.get_executor(),
-       [weak = weak_from_this()](authenticator::outcome outcome) {
-          if (auto self = weak.lock()) {
-             self->on_auth_result(std::move(outcome));
-          }
-       });
+   home_.context().auth->authenticate(token, socket_.get_executor(),
+                                      [weak = weak_from_this()](authenticator::outcome outcome) {
+                                         if (auto self = weak.lock()) {
+                                            self->on_auth_result(std::move(outcome));
+                                         }
+                                      });
 }
 
 void websocket_session::on_auth_result(authenticator::outcome outcome) {
@@ -313,8 +312,8 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       if (outcome.backend_unavailable) {
          close(ws::close_code::internal_error, "authentication backend unavailable");
       } else {
-         close(ws::close_code::auth_failed, std::string("authentication failed: ") +
-                                                std::string(outcome.failure));
+         close(ws::close_code::auth_failed,
+               std::string("authentication failed: ") + std::string(outcome.failure));
       }
       return;
    }
@@ -457,7 +456,8 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    case phase::open:
       if (now - last_read_ >= server.idle_timeout) {
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
-      } else if (now - last_read_ >= server.ping_interval && now - last_ping_ >= server.ping_interval) {
+      } else if (now - last_read_ >= server.ping_interval &&
+                 now - last_ping_ >= server.ping_interval) {
          last_ping_ = now;
          enqueue(home_.ping_frame());
       }

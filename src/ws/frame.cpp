@@ -39,7 +39,8 @@ void append_frame_header(std::string& out, opcode op, std::size_t payload_bytes)
    } else {
       out.push_back(static_cast<char>(127));
       for (int shift = 56; shift >= 0; shift -= 8) {
-         out.push_back(static_cast<char>((static_cast<std::uint64_t>(payload_bytes) >> shift) & 0xFF));
+         out.push_back(
+             static_cast<char>((static_cast<std::uint64_t>(payload_bytes) >> shift) & 0xFF));
       }
    }
 }

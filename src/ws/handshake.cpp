@@ -1,9 +1,8 @@
 #include "notify/ws/handshake.hpp"
 
+#include <array>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
-
-#include <array>
 
 namespace notify::ws {
 
@@ -40,7 +39,8 @@ std::optional<std::string> accept_key_for(std::string_view client_key) {
    SHA1(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest.data());
    std::array<unsigned char, 32> encoded{};
    int const length = EVP_EncodeBlock(encoded.data(), digest.data(), SHA_DIGEST_LENGTH);
-   return std::string(reinterpret_cast<const char*>(encoded.data()), static_cast<std::size_t>(length));
+   return std::string(reinterpret_cast<const char*>(encoded.data()),
+                      static_cast<std::size_t>(length));
 }
 
 } // namespace notify::ws

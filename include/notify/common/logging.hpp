@@ -1,11 +1,10 @@
 #pragma once
 
-#include <spdlog/spdlog.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <spdlog/spdlog.h>
 #include <string_view>
 
 namespace notify {

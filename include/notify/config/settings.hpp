@@ -22,7 +22,7 @@ struct server_settings {
 };
 
 struct auth_settings {
-   std::string jwt_secret;                 ///< HS256 secret; required unless only sessions are used
+   std::string jwt_secret; ///< HS256 secret; required unless only sessions are used
    std::string session_prefix = "session:"; ///< empty disables Redis session tokens
    bool allow_insecure_user_id = false;     ///< the seed's {"type":"auth","userId":...}
    std::chrono::milliseconds timeout{10000};

@@ -31,10 +31,10 @@ private:
 
 /// Counters for a fixed set of label values, known when the program is built, so counting never
 /// allocates and the exposition always lists every reason (zeros included).
-template <std::size_t N>
-class labelled_counter {
+template <std::size_t N> class labelled_counter {
 public:
-   explicit labelled_counter(const std::array<std::string_view, N>& labels) : labels_(labels) {}
+   explicit labelled_counter(const std::array<std::string_view, N>& labels)
+       : labels_(labels) {}
 
    /// Unknown labels count under the last label, which callers name "other".
    void add(std::string_view label, std::uint64_t n = 1) {
@@ -66,19 +66,19 @@ inline constexpr std::array<std::string_view, 6> drop_reasons{
     "too_large", "invalid_utf8", "invalid_json", "foreign_channel", "invalid_user_id", "other"};
 
 inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
-    "malformed",          "unsupported_algorithm", "bad_signature",     "expired",
-    "not_yet_valid",      "missing_subject",       "invalid_subject",   "no_secret",
-    "session_not_found",  "session_invalid",       "session_disabled",  "backend_unavailable",
-    "insecure_disabled",  "missing_token",         "timeout",           "other"};
+    "malformed",         "unsupported_algorithm", "bad_signature",    "expired",
+    "not_yet_valid",     "missing_subject",       "invalid_subject",  "no_secret",
+    "session_not_found", "session_invalid",       "session_disabled", "backend_unavailable",
+    "insecure_disabled", "missing_token",         "timeout",          "other"};
 
 /// Every number /metrics shows. One instance per process, shared by all shards.
 struct gateway_metrics {
-   gauge connections;               ///< open WebSocket connections, authenticated or not
+   gauge connections; ///< open WebSocket connections, authenticated or not
    gauge authenticated_connections;
-   gauge authenticated_users;       ///< distinct users with at least one connection
+   gauge authenticated_users; ///< distinct users with at least one connection
    counter redis_messages_user;
    counter redis_messages_global;
-   counter deliveries;              ///< notifications queued to a connection
+   counter deliveries; ///< notifications queued to a connection
    labelled_counter<drop_reasons.size()> dropped_messages{drop_reasons};
    labelled_counter<auth_failure_reasons.size()> auth_failures{auth_failure_reasons};
    gauge redis_connected;

@@ -2,6 +2,7 @@
 
 #include "notify/config/settings.hpp"
 #include "notify/metrics/gateway_metrics.hpp"
+#include "notify/redis/subscriber_fsm.hpp"
 #include "notify/server/gateway_context.hpp"
 #include "notify/server/net.hpp"
 #include "notify/server/presence.hpp"
@@ -37,7 +38,7 @@ public:
 private:
    void wait_for_signal();
    void begin_shutdown();
-   void on_redis_state(int state, std::string_view reason);
+   void on_redis_state(redis::subscriber_state state, std::string_view reason);
 
    const config::settings& settings_;
    metrics::gateway_metrics metrics_;

@@ -1,12 +1,10 @@
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including <utility> (GCC 12, C++20).
-#include <utility>
-
-
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <utility>
 
 namespace notify {
 namespace net = boost::asio;

@@ -77,10 +77,10 @@ private:
    tcp::socket socket_;
    shard& home_;
    std::vector<ws::shared_frame> queue_;
-   std::size_t queue_head_ = 0;      ///< first frame not fully written
-   std::size_t head_written_ = 0;    ///< bytes of that frame already written
-   std::string partial_input_;       ///< an incomplete frame, kept between reads
-   std::string fragmented_message_;  ///< continuation frames of a message in progress
+   std::size_t queue_head_ = 0;     ///< first frame not fully written
+   std::size_t head_written_ = 0;   ///< bytes of that frame already written
+   std::string partial_input_;      ///< an incomplete frame, kept between reads
+   std::string fragmented_message_; ///< continuation frames of a message in progress
    steady_clock::time_point last_read_;
    steady_clock::time_point last_ping_;
    steady_clock::time_point deadline_; ///< auth deadline, then close deadline

@@ -1,0 +1,49 @@
+#pragma once
+
+#include "notify/redis/settings.hpp"
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/system/error_code.hpp>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace notify::redis {
+
+/// Plain request/response client (session lookups), on a connection of its own, never the
+/// subscriber's. Connects lazily on the first request. When the link is down, the next request
+/// tries again, but no more often than a backoff allows: requests in between fail at once with
+/// errc::not_connected, so a dead Redis costs callers nothing but a fast error.
+/// A request unanswered after settings.connect_timeout fails with boost::asio::error::timed_out
+/// and drops the link (a Redis that cannot answer a GET in that time is not healthy).
+/// Use from one executor (thread) only. Handlers are never called from inside get().
+class command_client {
+public:
+   using get_handler =
+       std::function<void(boost::system::error_code, std::optional<std::string> value)>;
+
+   /// `max_waiting`: requests that may queue while the link is being established.
+   command_client(boost::asio::any_io_executor executor, settings config,
+                  std::size_t max_waiting = 1024);
+   /// Stops, as stop() does.
+   ~command_client();
+   command_client(command_client const&) = delete;
+   command_client& operator=(command_client const&) = delete;
+
+   /// GET key. value = nullopt for a nil reply (missing key). Errors: the connect failure,
+   /// errc::not_connected, errc::queue_full, errc::connection_lost, errc::stopped,
+   /// boost::asio::error::timed_out, or errc::protocol_error for a non-string answer
+   /// (WRONGTYPE, NOAUTH, ...).
+   void get(std::string key, get_handler handler);
+
+   /// Fails everything waiting with errc::stopped and closes the link. Final.
+   void stop();
+
+private:
+   class impl;
+   std::shared_ptr<impl> impl_;
+};
+
+} // namespace notify::redis
