@@ -27,6 +27,12 @@ shard::shard(unsigned index, gateway_context& context)
     , ping_frame_(ws::make_frame(ws::opcode::ping, {}))
     , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})")) {}
 
+shard::~shard() {
+   // Connections waiting for a flush must go while io_ still exists: their sockets belong to it.
+   dirty_.clear();
+   flushing_.clear();
+}
+
 void shard::schedule_flush(std::shared_ptr<websocket_session> session) {
    dirty_.push_back(std::move(session));
    if (!flush_posted_) {

@@ -9,14 +9,15 @@
 #include "support/redis_server.hpp"
 #include "support/ws_client.hpp"
 
-#include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
-
+#include <boost/asio.hpp>
 #include <chrono>
 #include <functional>
+#include <gtest/gtest.h>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility> // before Boost 1.74 Asio, see notify/server/net.hpp
 #include <vector>
 
 namespace notify::test {
@@ -57,6 +58,31 @@ inline double metric_value(std::uint16_t port, const std::string& sample) {
    }
    return -1;
 }
+
+/// A client that completes the WebSocket handshake and then goes silent: it never reads, never
+/// answers a ping and never closes, like a peer whose network died. Stays open until destroyed.
+class silent_client {
+public:
+   silent_client(std::uint16_t port, const std::string& target)
+       : socket_(io_) {
+      namespace net = boost::asio;
+      socket_.connect({net::ip::make_address("127.0.0.1"), port});
+      std::string const request = "GET " + target +
+                                  " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+                                  "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+      net::write(socket_, net::buffer(request));
+      std::string response;
+      net::read_until(socket_, net::dynamic_buffer(response), "\r\n\r\n");
+      status_line_ = response.substr(0, response.find("\r\n"));
+   }
+   bool upgraded() const { return status_line_.find(" 101 ") != std::string::npos; }
+
+private:
+   boost::asio::io_context io_;
+   boost::asio::ip::tcp::socket socket_;
+   std::string status_line_;
+};
 
 class gateway_test : public ::testing::Test {
 protected:

@@ -20,10 +20,10 @@ TEST_F(operations_test, http_endpoints) {
    auto const metrics = http_get(port(), "/metrics");
    EXPECT_EQ(metrics.status, 200);
    EXPECT_NE(metrics.content_type.find("text/plain"), std::string::npos);
-   for (auto const* name :
-        {"notify_connections ", "notify_authenticated_users ", "notify_redis_messages_total{",
-         "notify_deliveries_total ", "notify_dropped_messages_total{", "notify_auth_failures_total{",
-         "notify_redis_connected 1", "notify_redis_reconnects_total "}) {
+   for (auto const* name : {"notify_connections ", "notify_authenticated_users ",
+                            "notify_redis_messages_total{", "notify_deliveries_total ",
+                            "notify_dropped_messages_total{", "notify_auth_failures_total{",
+                            "notify_redis_connected 1", "notify_redis_reconnects_total "}) {
       EXPECT_NE(metrics.body.find(name), std::string::npos) << name;
    }
    EXPECT_EQ(http_get(port(), "/nope").status, 404);
@@ -103,11 +103,32 @@ TEST_F(operations_test, sigterm_closes_clients_with_1001_and_exits_zero) {
 
 TEST_F(operations_test, sigterm_exits_within_the_shutdown_timeout_even_if_clients_stall) {
    start_gateway({"--set", "server.shutdown_timeout_ms=500"});
-   // A raw TCP client that completes the handshake and then never reads nor answers the close.
-   auto stalled = http_upgrade(port(), "/ws?token=" + token_for("1"));
-   ASSERT_EQ(stalled.status, 101);
+   silent_client stalled(port(), "/ws?token=" + token_for("1"));
+   ASSERT_TRUE(stalled.upgraded());
    ASSERT_TRUE(gateway_->signal(SIGTERM));
    EXPECT_EQ(gateway_->wait_exit(5s), 0);
+}
+
+TEST_F(operations_test, server_pings_keep_live_clients_and_silent_ones_are_closed) {
+   start_gateway({"--set", "server.ping_interval_ms=200", "--set", "server.idle_timeout_ms=700"});
+   auto live = connect_as("1");
+   // Completes the handshake, then never reads, answers pings or sends anything.
+   silent_client silent(port(), "/ws?token=" + token_for("2"));
+   ASSERT_TRUE(silent.upgraded());
+   EXPECT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 2; }));
+   EXPECT_EQ(live->read_message(2500ms), std::nullopt); // answers pings while it waits
+   EXPECT_GE(live->pings_received(), 2U);
+   EXPECT_TRUE(live->is_open());
+   // The live client keeps reading (and so answering pings) while the silent one times out.
+   EXPECT_TRUE(eventually(
+       [&] {
+          live->read_message(100ms);
+          return metric_value(port(), "notify_connections") == 1;
+       },
+       6s));
+   EXPECT_TRUE(live->is_open());
+   publish("user:1:notifications", "{}");
+   EXPECT_EQ(live->read_message(), "{}");
 }
 
 TEST(command_line, bad_settings_exit_with_2_and_name_the_key) {

@@ -18,6 +18,7 @@ class websocket_session;
 class shard {
 public:
    shard(unsigned index, gateway_context& context);
+   ~shard();
    shard(const shard&) = delete;
    shard& operator=(const shard&) = delete;
 
