@@ -1,5 +1,6 @@
 #include "notify/config/redis_url.hpp"
 
+#include "notify/common/percent_decode.hpp"
 #include "notify/config/loader.hpp"
 
 #include <algorithm>
@@ -25,40 +26,15 @@ std::string lower(std::string_view text) {
    return result;
 }
 
-int hex_value(char c) {
-   if (c >= '0' && c <= '9') {
-      return c - '0';
+std::string decode_credential(std::string_view text) {
+   auto decoded = percent_decode(text);
+   if (!decoded) {
+      fail("the user name or password has a '%' that is not followed by two hex digits");
    }
-   if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
+   if (decoded->find('\0') != std::string::npos) {
+      fail("the user name or password contains %00");
    }
-   if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-   }
-   return -1;
-}
-
-std::string percent_decode(std::string_view text) {
-   std::string decoded;
-   decoded.reserve(text.size());
-   for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] != '%') {
-         decoded += text[i];
-         continue;
-      }
-      int const high = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
-      int const low = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
-      if (high < 0 || low < 0) {
-         fail("the user name or password has a '%' that is not followed by two hex digits");
-      }
-      char const byte = static_cast<char>(high * 16 + low);
-      if (byte == '\0') {
-         fail("the user name or password contains %00");
-      }
-      decoded += byte;
-      i += 2;
-   }
-   return decoded;
+   return std::move(*decoded);
 }
 
 std::optional<long long> parse_number(std::string_view digits, long long max) {
@@ -151,8 +127,8 @@ void apply_redis_url(std::string_view url, redis::settings& into) {
       if (colon == credentials.npos) {
          fail("credentials must be user:password (redis://:password@host for a password alone)");
       }
-      result.username = percent_decode(credentials.substr(0, colon));
-      result.password = percent_decode(credentials.substr(colon + 1));
+      result.username = decode_credential(credentials.substr(0, colon));
+      result.password = decode_credential(credentials.substr(colon + 1));
       rest = rest.substr(at + 1);
    }
    if (rest.find_first_of("?#") != rest.npos) {

@@ -1,48 +1,12 @@
 #include "notify/server/http_util.hpp"
 
+#include "notify/common/percent_decode.hpp"
+
 #include <cctype>
 
 namespace notify::server {
 
 namespace {
-
-int hex_value(char c) {
-   if (c >= '0' && c <= '9') {
-      return c - '0';
-   }
-   if (c >= 'a' && c <= 'f') {
-      return c - 'a' + 10;
-   }
-   if (c >= 'A' && c <= 'F') {
-      return c - 'A' + 10;
-   }
-   return -1;
-}
-
-std::optional<std::string> percent_decode(std::string_view text) {
-   std::string decoded;
-   decoded.reserve(text.size());
-   for (std::size_t i = 0; i < text.size(); ++i) {
-      char const c = text[i];
-      if (c == '+') {
-         decoded.push_back(' ');
-      } else if (c == '%') {
-         if (i + 2 >= text.size()) {
-            return std::nullopt;
-         }
-         int const high = hex_value(text[i + 1]);
-         int const low = hex_value(text[i + 2]);
-         if (high < 0 || low < 0) {
-            return std::nullopt;
-         }
-         decoded.push_back(static_cast<char>(high * 16 + low));
-         i += 2;
-      } else {
-         decoded.push_back(c);
-      }
-   }
-   return decoded;
-}
 
 bool iequals(std::string_view a, std::string_view b) {
    if (a.size() != b.size()) {
@@ -88,7 +52,8 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
       auto const key = pair.substr(0, equals);
       if (key == name) {
          return percent_decode(equals == std::string_view::npos ? std::string_view{}
-                                                                : pair.substr(equals + 1));
+                                                                : pair.substr(equals + 1),
+                               /*plus_is_space=*/true);
       }
    }
    return std::nullopt;
