@@ -12,7 +12,8 @@ std::optional<spdlog::level::level_enum> parse_log_level(std::string_view name) 
          return candidate;
       }
    }
-   if (name == "warning") {
+   // spdlog spells it "warning"; our settings (and most people) say "warn".
+   if (name == "warn" || name == "warning") {
       return spdlog::level::warn;
    }
    return std::nullopt;
