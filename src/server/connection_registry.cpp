@@ -28,7 +28,8 @@ void connection_registry::remove(registry_member& member) {
    }
 }
 
-void connection_registry::revoke(registry_member& member) {
+bool connection_registry::revoke(registry_member& member) {
+   bool last_of_user = false;
    if (member.auth_slot_ != registry_member::no_slot) {
       erase_slot(authenticated_, member.auth_slot_, &registry_member::auth_slot_);
       auto const found = by_user_.find(member.user_id_);
@@ -37,20 +38,24 @@ void connection_registry::revoke(registry_member& member) {
          sessions.erase(std::remove(sessions.begin(), sessions.end(), &member), sessions.end());
          if (sessions.empty()) {
             by_user_.erase(found);
+            last_of_user = true;
          }
       }
    }
+   return last_of_user;
 }
 
-void connection_registry::authenticate(registry_member& member, std::string user_id) {
+bool connection_registry::authenticate(registry_member& member, std::string user_id) {
    add(member);
    if (member.auth_slot_ != registry_member::no_slot) {
-      return;
+      return false;
    }
    member.user_id_ = std::move(user_id);
    member.auth_slot_ = authenticated_.size();
    authenticated_.push_back(&member);
-   by_user_[member.user_id_].push_back(&member);
+   auto& sessions = by_user_[member.user_id_];
+   sessions.push_back(&member);
+   return sessions.size() == 1;
 }
 
 std::size_t connection_registry::deliver_to_user(std::string_view user_id,

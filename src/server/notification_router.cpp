@@ -32,7 +32,8 @@ notification_router::notification_router(net::any_io_executor executor, std::vec
     , shards_(std::move(shards))
     , scheme_(std::move(scheme))
     , max_payload_bytes_(max_payload_bytes)
-    , metrics_(metrics) {}
+    , metrics_(metrics)
+    , pending_(shards_.size()) {}
 
 void notification_router::on_message(std::string_view channel, std::string_view payload) {
    auto prepared = routing::prepare_notification(scheme_, channel, payload, max_payload_bytes_);
@@ -47,12 +48,29 @@ void notification_router::on_message(std::string_view channel, std::string_view 
       }
       return;
    }
-   if (prepared.ready->target.kind == routing::route::scope::global) {
+   auto const& notification = *prepared.ready;
+   if (notification.target.kind == routing::route::scope::global) {
       metrics_.redis_messages_global.add(1);
-   } else {
-      metrics_.redis_messages_user.add(1);
+      queue_for(~shard_mask{0}, notification);
+      return;
    }
-   pending_.push_back(std::move(*prepared.ready));
+   metrics_.redis_messages_user.add(1);
+   if (shards_.size() > max_tracked_shards) {
+      queue_for(~shard_mask{0}, notification);
+      return;
+   }
+   auto const found = shards_of_user_.find(notification.target.user_id);
+   if (found != shards_of_user_.end()) {
+      queue_for(found->second, notification);
+   }
+}
+
+void notification_router::queue_for(shard_mask shards, const routing::notification& notification) {
+   for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (i >= max_tracked_shards || (shards & (shard_mask{1} << i)) != 0) {
+         pending_[i].push_back(notification);
+      }
+   }
    if (!dispatch_posted_) {
       dispatch_posted_ = true;
       net::post(executor_, [this] { dispatch(); });
@@ -61,10 +79,30 @@ void notification_router::on_message(std::string_view channel, std::string_view 
 
 void notification_router::dispatch() {
    dispatch_posted_ = false;
-   auto notifications = std::make_shared<const batch>(std::move(pending_));
-   pending_.clear();
-   for (auto* target : shards_) {
+   for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (pending_[i].empty()) {
+         continue;
+      }
+      auto notifications = std::make_shared<const batch>(std::move(pending_[i]));
+      pending_[i].clear();
+      auto* const target = shards_[i];
       net::post(target->io(), [target, notifications] { deliver_batch(*target, *notifications); });
+   }
+}
+
+void notification_router::on_user_presence(unsigned shard_index, const std::string& user_id,
+                                           bool present) {
+   if (shard_index >= max_tracked_shards) {
+      return;
+   }
+   auto const bit = shard_mask{1} << shard_index;
+   if (present) {
+      shards_of_user_[user_id] |= bit;
+      return;
+   }
+   auto const found = shards_of_user_.find(user_id);
+   if (found != shards_of_user_.end() && (found->second &= ~bit) == 0) {
+      shards_of_user_.erase(found);
    }
 }
 

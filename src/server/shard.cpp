@@ -50,6 +50,12 @@ void shard::run_flush() {
    flushing_.clear();
 }
 
+void shard::user_presence_changed(const std::string& user_id, bool present) {
+   if (context_.shard_presence_changed) {
+      context_.shard_presence_changed(index_, user_id, present);
+   }
+}
+
 void shard::start() {
    schedule_tick();
 }

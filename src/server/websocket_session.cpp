@@ -318,7 +318,9 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       return;
    }
    phase_ = phase::open;
-   home_.registry().authenticate(*this, std::move(outcome.user_id));
+   if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
+      home_.user_presence_changed(user_id(), true);
+   }
    if (context.presence.join(user_id())) {
       context.metrics.authenticated_users.add(1);
    }
@@ -495,7 +497,10 @@ void websocket_session::revoke_authentication() {
       context.metrics.authenticated_users.add(-1);
    }
    context.metrics.authenticated_connections.add(-1);
-   home_.registry().revoke(*this);
+   auto const user = user_id();
+   if (home_.registry().revoke(*this)) {
+      home_.user_presence_changed(user, false);
+   }
 }
 
 void websocket_session::leave_registry() {

@@ -44,9 +44,11 @@ public:
    /// Leaves every index; safe to call twice.
    void remove(registry_member& member);
    /// Stops delivery to a member that stays registered (a connection that is closing).
-   void revoke(registry_member& member);
+   /// Returns true when it was the user's last connection on this shard.
+   bool revoke(registry_member& member);
    /// Makes an added member receive `user_id`'s and global messages.
-   void authenticate(registry_member& member, std::string user_id);
+   /// Returns true when it is the user's first connection on this shard.
+   bool authenticate(registry_member& member, std::string user_id);
 
    /// Returns the number of connections that got the frame.
    std::size_t deliver_to_user(std::string_view user_id, const ws::shared_frame& frame);

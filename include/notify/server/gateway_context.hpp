@@ -7,6 +7,8 @@
 #include "notify/server/readiness.hpp"
 
 #include <atomic>
+#include <functional>
+#include <string>
 
 namespace notify::server {
 
@@ -19,6 +21,10 @@ struct gateway_context {
    const server::authenticator* auth = nullptr;
    server::readiness& ready;
    std::atomic<bool> shutting_down{false};
+   /// Set once before any connection is accepted: lets the router learn which shards hold
+   /// which users, so a user's message wakes only the shards that have that user.
+   std::function<void(unsigned shard, const std::string& user_id, bool present)>
+       shard_presence_changed;
 };
 
 } // namespace notify::server

@@ -5,17 +5,20 @@
 #include "notify/routing/notification.hpp"
 #include "notify/server/net.hpp"
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace notify::server {
 
 class shard;
 
-/// Takes Redis messages on the subscriber's executor, validates and frames each once, and hands
-/// them to every shard in batches: all messages that arrived in one read of the Redis socket
-/// cross to each shard in one post, so each connection can send them in one write.
+/// Takes Redis messages on the subscriber's executor (shard 0), validates and frames each once,
+/// and hands them to the shards that need them, in batches: all messages that arrived in one
+/// read of the Redis socket cross to a shard in one post, so each connection can send them in one
+/// write. It knows which shards hold which users, so a user's message wakes only those shards.
 class notification_router {
 public:
    notification_router(net::any_io_executor executor, std::vector<shard*> shards,
@@ -24,7 +27,15 @@ public:
 
    void on_message(std::string_view channel, std::string_view payload);
 
+   /// Called on the router's executor when a shard gets its first connection of a user (true)
+   /// or loses its last one (false).
+   void on_user_presence(unsigned shard_index, const std::string& user_id, bool present);
+
 private:
+   using shard_mask = std::uint64_t;
+   static constexpr std::size_t max_tracked_shards = 64;
+
+   void queue_for(shard_mask shards, const routing::notification& notification);
    void dispatch();
 
    net::any_io_executor executor_;
@@ -32,7 +43,8 @@ private:
    routing::channel_scheme scheme_;
    std::size_t max_payload_bytes_;
    metrics::gateway_metrics& metrics_;
-   std::vector<routing::notification> pending_;
+   std::unordered_map<std::string, shard_mask> shards_of_user_;
+   std::vector<std::vector<routing::notification>> pending_; ///< per shard
    bool dispatch_posted_ = false;
 };
 

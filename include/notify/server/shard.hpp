@@ -42,6 +42,8 @@ public:
    void start();
    /// Closes every connection with 1001 and stops the loop when none is left, or at the deadline.
    void begin_shutdown();
+   /// A user's first connection on this shard arrived (true) or its last one left (false).
+   void user_presence_changed(const std::string& user_id, bool present);
    /// Called by a connection that just left the registry.
    void on_connection_left();
    /// Stops the loop now.

@@ -313,3 +313,25 @@ TEST(connection_registry, matches_a_simple_model_under_random_operations) {
 
 } // namespace
 } // namespace notify::server
+
+namespace notify::server {
+namespace {
+
+TEST(connection_registry, reports_a_users_first_and_last_connection_on_the_shard) {
+   connection_registry registry;
+   recording_member first;
+   recording_member second;
+   recording_member other;
+   EXPECT_TRUE(registry.authenticate(first, "42"));
+   EXPECT_FALSE(registry.authenticate(second, "42"));
+   EXPECT_TRUE(registry.authenticate(other, "7"));
+   EXPECT_FALSE(registry.authenticate(first, "42")) << "already authenticated";
+   EXPECT_FALSE(registry.revoke(first));
+   EXPECT_TRUE(registry.revoke(second));
+   EXPECT_FALSE(registry.revoke(second)) << "revoking twice reports nothing";
+   registry.remove(other);
+   EXPECT_EQ(registry.users(), 0U);
+}
+
+} // namespace
+} // namespace notify::server
