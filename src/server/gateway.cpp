@@ -26,7 +26,7 @@ unsigned shard_count(const config::settings& settings) {
 
 gateway::gateway(const config::settings& settings)
     : settings_(settings)
-    , context_{settings, metrics_, presence_, nullptr, readiness_, {false}, {}} {
+    , context_{settings, metrics_, nullptr, readiness_, {false}, {}} {
    auto const count = shard_count(settings);
    for (unsigned i = 0; i < count; ++i) {
       shards_.push_back(std::make_unique<shard>(i, context_));
@@ -53,13 +53,15 @@ gateway::gateway(const config::settings& settings)
    router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards,
                                                    std::move(scheme),
                                                    settings.routing.max_payload_bytes, metrics_);
-   context_.shard_presence_changed =
-       [this, executor = home.io().get_executor()](unsigned shard_index, const std::string& user_id,
-                                                   bool present) {
-          net::post(executor, [this, shard_index, user_id, present] {
-             router_->on_user_presence(shard_index, user_id, present);
-          });
-       };
+   context_.shard_presence_changed = [this, executor = home.io().get_executor()](
+                                         unsigned shard_index,
+                                         std::vector<std::pair<std::string, bool>> changes) {
+      net::post(executor, [this, shard_index, changes = std::move(changes)] {
+         for (auto const& [user_id, present] : changes) {
+            router_->on_user_presence(shard_index, user_id, present);
+         }
+      });
+   };
    redis::subscriber::handlers handlers;
    handlers.on_message = [this](std::string&& channel, std::string&& payload) {
       router_->on_message(channel, payload);

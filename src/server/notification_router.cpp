@@ -97,12 +97,17 @@ void notification_router::on_user_presence(unsigned shard_index, const std::stri
    }
    auto const bit = shard_mask{1} << shard_index;
    if (present) {
-      shards_of_user_[user_id] |= bit;
+      auto const [entry, inserted] = shards_of_user_.try_emplace(user_id, 0);
+      entry->second |= bit;
+      if (inserted) {
+         metrics_.authenticated_users.add(1);
+      }
       return;
    }
    auto const found = shards_of_user_.find(user_id);
    if (found != shards_of_user_.end() && (found->second &= ~bit) == 0) {
       shards_of_user_.erase(found);
+      metrics_.authenticated_users.add(-1);
    }
 }
 

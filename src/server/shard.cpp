@@ -28,6 +28,7 @@ shard::shard(unsigned index, gateway_context& context)
     , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})")) {}
 
 shard::~shard() {
+   stopped_ = true;
    // Connections waiting for a flush must go while io_ still exists: their sockets belong to it.
    dirty_.clear();
    flushing_.clear();
@@ -51,9 +52,20 @@ void shard::run_flush() {
 }
 
 void shard::user_presence_changed(const std::string& user_id, bool present) {
-   if (context_.shard_presence_changed) {
-      context_.shard_presence_changed(index_, user_id, present);
+   if (stopped_) {
+      return; // connections destroyed with the loop: nobody is left to tell
    }
+   if (presence_changes_.empty()) {
+      net::post(io_, [this] { forward_presence_changes(); });
+   }
+   presence_changes_.emplace_back(user_id, present);
+}
+
+void shard::forward_presence_changes() {
+   if (context_.shard_presence_changed && !presence_changes_.empty()) {
+      context_.shard_presence_changed(index_, std::move(presence_changes_));
+   }
+   presence_changes_.clear();
 }
 
 void shard::start() {
@@ -106,6 +118,7 @@ void shard::on_connection_left() {
 }
 
 void shard::stop() {
+   stopped_ = true;
    tick_timer_.cancel();
    if (shutdown_deadline_) {
       shutdown_deadline_->cancel();

@@ -321,9 +321,6 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
       home_.user_presence_changed(user_id(), true);
    }
-   if (context.presence.join(user_id())) {
-      context.metrics.authenticated_users.add(1);
-   }
    context.metrics.authenticated_connections.add(1);
    nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
    enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
@@ -493,9 +490,6 @@ void websocket_session::revoke_authentication() {
       return;
    }
    auto& context = home_.context();
-   if (context.presence.leave(user_id())) {
-      context.metrics.authenticated_users.add(-1);
-   }
    context.metrics.authenticated_connections.add(-1);
    auto const user = user_id();
    if (home_.registry().revoke(*this)) {

@@ -5,7 +5,6 @@
 #include "notify/redis/subscriber_fsm.hpp"
 #include "notify/server/gateway_context.hpp"
 #include "notify/server/net.hpp"
-#include "notify/server/presence.hpp"
 #include "notify/server/readiness.hpp"
 
 #include <memory>
@@ -42,7 +41,6 @@ private:
 
    const config::settings& settings_;
    metrics::gateway_metrics metrics_;
-   presence presence_;
    readiness readiness_;
    gateway_context context_;
    std::vector<std::unique_ptr<shard>> shards_;

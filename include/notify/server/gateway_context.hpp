@@ -3,12 +3,13 @@
 #include "notify/config/settings.hpp"
 #include "notify/metrics/gateway_metrics.hpp"
 #include "notify/server/authenticator.hpp"
-#include "notify/server/presence.hpp"
 #include "notify/server/readiness.hpp"
 
 #include <atomic>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace notify::server {
 
@@ -16,14 +17,15 @@ namespace notify::server {
 struct gateway_context {
    const config::settings& settings;
    metrics::gateway_metrics& metrics;
-   server::presence& presence;
    /// Set once before any connection is accepted.
    const server::authenticator* auth = nullptr;
    server::readiness& ready;
    std::atomic<bool> shutting_down{false};
    /// Set once before any connection is accepted: lets the router learn which shards hold
    /// which users, so a user's message wakes only the shards that have that user.
-   std::function<void(unsigned shard, const std::string& user_id, bool present)>
+   /// Each change is a user id and whether the shard now has (true) or no longer has (false)
+   /// a connection of that user.
+   std::function<void(unsigned shard, std::vector<std::pair<std::string, bool>> changes)>
        shard_presence_changed;
 };
 

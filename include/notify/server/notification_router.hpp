@@ -28,7 +28,8 @@ public:
    void on_message(std::string_view channel, std::string_view payload);
 
    /// Called on the router's executor when a shard gets its first connection of a user (true)
-   /// or loses its last one (false).
+   /// or loses its last one (false). Also keeps the distinct-users gauge: this map is the one
+   /// place that knows every user on this instance (and where per-user SSUBSCRIBE will hook in).
    void on_user_presence(unsigned shard_index, const std::string& user_id, bool present);
 
 private:

@@ -51,6 +51,7 @@ public:
 
 private:
    void run_flush();
+   void forward_presence_changes();
    void schedule_tick();
    void on_tick();
 
@@ -65,11 +66,14 @@ private:
    std::vector<std::shared_ptr<websocket_session>> dirty_;
    std::vector<std::shared_ptr<websocket_session>> flushing_;
    bool flush_posted_ = false;
+   /// User presence changes of this loop turn, forwarded to the router in one post.
+   std::vector<std::pair<std::string, bool>> presence_changes_;
    net::io_context io_{1};
    net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
    net::steady_timer tick_timer_{io_};
    std::optional<net::steady_timer> shutdown_deadline_;
    bool draining_ = false;
+   bool stopped_ = false;
 };
 
 } // namespace notify::server
