@@ -164,25 +164,21 @@ void http_session::upgrade(const http::request<http::empty_body>& request) {
          token = std::string(*bearer);
       }
    }
-   pending_upgrade_ =
-       std::make_shared<http::response<http::empty_body>>(http::status::switching_protocols, 11);
-   pending_upgrade_->set(http::field::upgrade, "websocket");
-   pending_upgrade_->set(http::field::connection, "Upgrade");
-   pending_upgrade_->set(http::field::sec_websocket_accept, *accept);
-   stream_.expires_after(home_.context().settings.server.handshake_timeout);
-   http::async_write(
-       stream_, *pending_upgrade_,
-       [self = shared_from_this(), token = std::move(token)](error_code ec, std::size_t) mutable {
-          if (ec) {
-             return;
-          }
-          self->stream_.expires_never();
-          auto early = self->buffer_.data();
-          std::string_view const early_input(static_cast<const char*>(early.data()), early.size());
-          auto session =
-              std::make_shared<websocket_session>(self->stream_.release_socket(), self->home_);
-          session->start(early_input, std::move(token));
-       });
+   // The 101 goes out through the connection's own ordered queue: with a JWT in the URL it
+   // leaves together with auth_ok in one write.
+   std::string switching;
+   switching.reserve(160);
+   switching
+       .append("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+               "Connection: Upgrade\r\nSec-WebSocket-Accept: ")
+       .append(*accept)
+       .append("\r\n\r\n");
+   stream_.expires_never();
+   auto early = buffer_.data();
+   std::string_view const early_input(static_cast<const char*>(early.data()), early.size());
+   auto session = std::make_shared<websocket_session>(stream_.release_socket(), home_);
+   session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
+                  std::move(token));
 }
 
 void http_session::send(response&& reply) {

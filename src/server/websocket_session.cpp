@@ -38,7 +38,8 @@ websocket_session::~websocket_session() {
    home_.context().metrics.connections.add(-1);
 }
 
-void websocket_session::start(std::string_view early_input, std::optional<std::string> token) {
+void websocket_session::start(ws::shared_frame handshake_response, std::string_view early_input,
+                              std::optional<std::string> token) {
    auto const now = steady_clock::now();
    last_read_ = now;
    last_ping_ = now;
@@ -49,6 +50,7 @@ void websocket_session::start(std::string_view early_input, std::optional<std::s
       return;
    }
    home_.registry().add(*this);
+   enqueue(std::move(handshake_response));
    if (token) {
       start_auth(*token);
    }

@@ -35,7 +35,6 @@ private:
    beast::flat_buffer buffer_;
    std::optional<request_parser> parser_;
    std::shared_ptr<response> pending_response_;
-   std::shared_ptr<http::response<http::empty_body>> pending_upgrade_;
 };
 
 } // namespace notify::server

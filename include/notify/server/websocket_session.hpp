@@ -28,9 +28,11 @@ public:
    websocket_session(tcp::socket socket, shard& home);
    ~websocket_session() override;
 
-   /// `early_input`: bytes that arrived behind the handshake request. `token`: from the URL or
-   /// an Authorization header; without one the client must send an auth message.
-   void start(std::string_view early_input, std::optional<std::string> token);
+   /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
+   /// behind the handshake request. `token`: from the URL or an Authorization header; without
+   /// one the client must send an auth message.
+   void start(ws::shared_frame handshake_response, std::string_view early_input,
+              std::optional<std::string> token);
 
    void deliver(const ws::shared_frame& frame) override;
 
