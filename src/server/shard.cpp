@@ -8,8 +8,8 @@ namespace notify::server {
 
 namespace {
 
-/// How often deadlines are checked: fine enough for the shortest of them, never busier than
-/// 20 times a second.
+/// How long one sweep over every connection's deadlines takes: fine enough for the shortest
+/// deadline, never shorter than 50 ms.
 std::chrono::milliseconds tick_interval(const config::settings& settings) {
    auto const shortest = std::min(
        {settings.auth.timeout, settings.server.ping_interval, settings.server.idle_timeout});
@@ -73,7 +73,7 @@ void shard::start() {
 }
 
 void shard::schedule_tick() {
-   tick_timer_.expires_after(tick_interval(context_.settings));
+   tick_timer_.expires_after(tick_interval(context_.settings) / sweep_slices);
    tick_timer_.async_wait([this](error_code ec) {
       if (!ec) {
          on_tick();
@@ -82,13 +82,19 @@ void shard::schedule_tick() {
 }
 
 void shard::on_tick() {
+   // Each tick checks one slice of the connections, so a full sweep is spread over the interval
+   // instead of stalling delivery for a walk over every connection at once. The walk goes from
+   // the back: a connection that ends during its check swaps the last one into its slot, and
+   // that one has been checked already in this sweep.
    auto const now = steady_clock::now();
-   // From the back: a connection that ends during its check swaps the last one into its slot,
-   // and that one has been checked already.
-   for (std::size_t i = registry_.size(); i-- > 0;) {
-      if (i < registry_.size()) {
-         static_cast<websocket_session*>(registry_.at(i))->on_tick(now);
+   auto const count = registry_.size();
+   auto const quota = (count + sweep_slices - 1) / sweep_slices;
+   for (std::size_t checked = 0; checked < quota && registry_.size() > 0; ++checked) {
+      if (sweep_cursor_ == 0 || sweep_cursor_ > registry_.size()) {
+         sweep_cursor_ = registry_.size();
       }
+      --sweep_cursor_;
+      static_cast<websocket_session*>(registry_.at(sweep_cursor_))->on_tick(now);
    }
    schedule_tick();
 }

@@ -71,6 +71,9 @@ private:
    net::io_context io_{1};
    net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
    net::steady_timer tick_timer_{io_};
+   /// Ticks per full sweep of the connections' deadlines.
+   static constexpr std::size_t sweep_slices = 20;
+   std::size_t sweep_cursor_ = 0;
    std::optional<net::steady_timer> shutdown_deadline_;
    bool draining_ = false;
    bool stopped_ = false;
