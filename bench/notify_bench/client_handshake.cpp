@@ -1,36 +1,12 @@
 #include "client_handshake.hpp"
 
+#include "notify/common/text.hpp"
+
 #include <charconv>
 
 namespace notify::bench {
 
 namespace {
-
-char lower(char c) {
-   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-   if (a.size() != b.size()) {
-      return false;
-   }
-   for (std::size_t i = 0; i < a.size(); ++i) {
-      if (lower(a[i]) != lower(b[i])) {
-         return false;
-      }
-   }
-   return true;
-}
-
-std::string_view trim(std::string_view text) {
-   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-      text.remove_prefix(1);
-   }
-   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-      text.remove_suffix(1);
-   }
-   return text;
-}
 
 int status_code(std::string_view status_line) {
    // "HTTP/1.1 101 Switching Protocols"
@@ -93,8 +69,8 @@ upgrade_reply parse_upgrade_reply(std::string_view bytes, std::string_view expec
       if (colon == std::string_view::npos) {
          continue;
       }
-      if (equal_ignoring_case(trim(line.substr(0, colon)), "sec-websocket-accept")) {
-         accept_ok = trim(line.substr(colon + 1)) == expected_accept;
+      if (equals_ignoring_case(trim_whitespace(line.substr(0, colon)), "sec-websocket-accept")) {
+         accept_ok = trim_whitespace(line.substr(colon + 1)) == expected_accept;
       }
    }
    if (accept_ok) {

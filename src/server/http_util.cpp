@@ -1,37 +1,9 @@
 #include "notify/server/http_util.hpp"
 
 #include "notify/common/percent_decode.hpp"
-
-#include <cctype>
+#include "notify/common/text.hpp"
 
 namespace notify::server {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-   if (a.size() != b.size()) {
-      return false;
-   }
-   for (std::size_t i = 0; i < a.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(a[i])) !=
-          std::tolower(static_cast<unsigned char>(b[i]))) {
-         return false;
-      }
-   }
-   return true;
-}
-
-std::string_view trim(std::string_view text) {
-   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-      text.remove_prefix(1);
-   }
-   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-      text.remove_suffix(1);
-   }
-   return text;
-}
-
-} // namespace
 
 std::string_view target_path(std::string_view target) {
    return target.substr(0, target.find('?'));
@@ -60,14 +32,14 @@ std::optional<std::string> query_parameter(std::string_view target, std::string_
 }
 
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
-   authorization = trim(authorization);
+   authorization = trim_whitespace(authorization);
    constexpr std::string_view scheme = "bearer";
    if (authorization.size() <= scheme.size() ||
-       !iequals(authorization.substr(0, scheme.size()), scheme) ||
+       !equals_ignoring_case(authorization.substr(0, scheme.size()), scheme) ||
        authorization[scheme.size()] != ' ') {
       return std::nullopt;
    }
-   auto token = trim(authorization.substr(scheme.size() + 1));
+   auto token = trim_whitespace(authorization.substr(scheme.size() + 1));
    if (token.empty()) {
       return std::nullopt;
    }
@@ -77,7 +49,7 @@ std::optional<std::string_view> bearer_token(std::string_view authorization) {
 bool header_lists_token(std::string_view value, std::string_view token) {
    while (!value.empty()) {
       auto const comma = value.find(',');
-      if (iequals(trim(value.substr(0, comma)), token)) {
+      if (equals_ignoring_case(trim_whitespace(value.substr(0, comma)), token)) {
          return true;
       }
       if (comma == std::string_view::npos) {

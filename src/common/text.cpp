@@ -1,0 +1,39 @@
+#include "notify/common/text.hpp"
+
+namespace notify {
+
+namespace {
+
+char ascii_lower(char c) {
+   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool is_optional_whitespace(char c) {
+   return c == ' ' || c == '\t';
+}
+
+} // namespace
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+   if (a.size() != b.size()) {
+      return false;
+   }
+   for (std::size_t i = 0; i < a.size(); ++i) {
+      if (ascii_lower(a[i]) != ascii_lower(b[i])) {
+         return false;
+      }
+   }
+   return true;
+}
+
+std::string_view trim_whitespace(std::string_view text) {
+   while (!text.empty() && is_optional_whitespace(text.front())) {
+      text.remove_prefix(1);
+   }
+   while (!text.empty() && is_optional_whitespace(text.back())) {
+      text.remove_suffix(1);
+   }
+   return text;
+}
+
+} // namespace notify
