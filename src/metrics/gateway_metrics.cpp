@@ -47,6 +47,11 @@ std::string render_prometheus(const gateway_metrics& m) {
               "counter");
    out.sample("notify_protocol_errors_total", as_double(m.protocol_errors.value()));
 
+   out.family("notify_slow_consumer_closes_total",
+              "Connections closed with 4004 because their unsent data exceeded the limits.",
+              "counter");
+   out.sample("notify_slow_consumer_closes_total", as_double(m.slow_consumers.value()));
+
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));
    out.family("notify_redis_reconnects_total",

@@ -332,15 +332,42 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
 // Writing
 
 void websocket_session::deliver(const ws::shared_frame& frame) {
-   if (phase_ == phase::open) {
-      enqueue(frame);
+   if (phase_ != phase::open || slow_consumer_) {
+      return;
    }
+   auto const& limits = home_.context().settings.limits;
+   if (queued_bytes_ + frame->size() > limits.max_queued_bytes ||
+       queue_.size() - queue_head_ >= limits.max_queued_messages) {
+      // Closing touches the registry, which the router is walking right now: do it next turn.
+      slow_consumer_ = true;
+      net::post(socket_.get_executor(),
+                [self = shared_from_this()] { self->close_slow_consumer(); });
+      return;
+   }
+   enqueue(frame);
+}
+
+void websocket_session::close_slow_consumer() {
+   if (phase_ == phase::closed) {
+      return;
+   }
+   home_.context().metrics.slow_consumers.add(1);
+   // Keep only a frame the socket has started on, so the stream stays in sync for the close.
+   auto const keep =
+       queue_head_ < queue_.size() && head_written_ > 0 ? queue_head_ + 1 : queue_head_;
+   for (auto i = keep; i < queue_.size(); ++i) {
+      queued_bytes_ -= queue_[i]->size();
+   }
+   queue_.resize(keep);
+   queue_.shrink_to_fit();
+   close_and_discard_input(ws::close_code::slow_consumer, "slow consumer");
 }
 
 void websocket_session::enqueue(ws::shared_frame frame) {
    if (phase_ == phase::closed || close_sent_) {
       return;
    }
+   queued_bytes_ += frame->size();
    queue_.push_back(std::move(frame));
    if (!flush_scheduled_ && !waiting_writable_) {
       flush_scheduled_ = true;
@@ -398,6 +425,7 @@ void websocket_session::consume_written(std::size_t bytes) {
          return;
       }
       bytes -= remaining;
+      queued_bytes_ -= queue_[queue_head_]->size();
       queue_[queue_head_].reset();
       ++queue_head_;
       head_written_ = 0;
@@ -484,6 +512,7 @@ void websocket_session::terminate() {
    socket_.close(ignored);
    queue_.clear();
    queue_head_ = 0;
+   queued_bytes_ = 0;
    home_.on_connection_left();
 }
 

@@ -32,6 +32,9 @@ struct auth_settings {
 struct limits_settings {
    std::size_t max_inbound_bytes = 4096;
    unsigned max_protocol_errors = 5; ///< bad client messages tolerated before closing with 1008
+   /// Unsent bytes / messages a connection may hold; beyond either it is closed with 4004.
+   std::size_t max_queued_bytes = std::size_t{1024} * 1024;
+   std::size_t max_queued_messages = 4096;
 };
 
 struct routing_settings {

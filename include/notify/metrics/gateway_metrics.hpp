@@ -85,6 +85,7 @@ struct gateway_metrics {
    counter redis_reconnects;
    counter connections_accepted;
    counter protocol_errors;
+   counter slow_consumers; ///< connections closed with 4004 because they fell too far behind
 };
 
 /// The Prometheus text for every metric above.

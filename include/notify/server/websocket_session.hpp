@@ -64,6 +64,8 @@ private:
 
    // Writing
    void enqueue(ws::shared_frame frame);
+   /// Frees what the client has not read and closes it with 4004.
+   void close_slow_consumer();
    void wait_writable();
    void consume_written(std::size_t bytes);
    void send_error(std::string_view code, std::string_view message);
@@ -81,6 +83,7 @@ private:
    std::vector<ws::shared_frame> queue_;
    std::size_t queue_head_ = 0;     ///< first frame not fully written
    std::size_t head_written_ = 0;   ///< bytes of that frame already written
+   std::size_t queued_bytes_ = 0;   ///< bytes of frames not yet fully written
    std::string partial_input_;      ///< an incomplete frame, kept between reads
    std::string fragmented_message_; ///< continuation frames of a message in progress
    steady_clock::time_point last_read_;
@@ -94,6 +97,7 @@ private:
    bool close_sent_ = false;
    bool close_received_ = false;
    bool discard_input_ = false;
+   bool slow_consumer_ = false;
    std::uint8_t protocol_errors_ = 0;
 };
 

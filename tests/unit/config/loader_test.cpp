@@ -138,6 +138,8 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"auth.jwt_leeway_s", "6"},
        {"limits.max_inbound_bytes", "100"},
        {"limits.max_protocol_errors", "9"},
+       {"limits.max_queued_bytes", "65536"},
+       {"limits.max_queued_messages", "77"},
        {"routing.user_channel_pattern", "u.*.n"},
        {"routing.global_channel", "everyone"},
        {"routing.max_payload_bytes", "2048"},
@@ -174,6 +176,8 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_TRUE(loaded.auth.allow_insecure_user_id);
    EXPECT_EQ(loaded.auth.timeout.count(), 5000);
    EXPECT_EQ(loaded.auth.jwt_leeway.count(), 6);
+   EXPECT_EQ(loaded.limits.max_queued_bytes, 65536U);
+   EXPECT_EQ(loaded.limits.max_queued_messages, 77U);
    EXPECT_EQ(loaded.limits.max_inbound_bytes, 100U);
    EXPECT_EQ(loaded.limits.max_protocol_errors, 9U);
    EXPECT_EQ(loaded.routing.user_channel_pattern, "u.*.n");
