@@ -22,7 +22,7 @@ ARG BUILD_JOBS=2
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DNOTIFY_BUILD_TESTS=OFF \
       -DNOTIFY_WERROR=OFF \
  && cmake --build build -j "${BUILD_JOBS}" \
- && strip build/notify-gateway
+ && strip build/notify-gateway build/bench/notify-bench
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM debian:12-slim
@@ -34,9 +34,11 @@ RUN apt-get update \
  && useradd --system --gid notify --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin notify
 COPY --from=build /src/build/notify-gateway /usr/local/bin/notify-gateway
+# The load generator ships too (docs/benchmarks.md); it needs nothing beyond the gateway's libraries.
+COPY --from=build /src/build/bench/notify-bench /usr/local/bin/notify-bench
 COPY config/gateway.json /etc/notify-gateway/gateway.json
 # Fails the build here, not at start, if a shared library is missing.
-RUN /usr/local/bin/notify-gateway --version
+RUN /usr/local/bin/notify-gateway --version && /usr/local/bin/notify-bench --help > /dev/null
 
 # Settings: this file < NOTIFY_* / REDIS_* variables < flags (docs/configuration.md).
 ENV NOTIFY_CONFIG=/etc/notify-gateway/gateway.json
