@@ -52,6 +52,10 @@ std::string render_prometheus(const gateway_metrics& m) {
               "counter");
    out.sample("notify_slow_consumer_closes_total", as_double(m.slow_consumers.value()));
 
+   write_labelled(out, "notify_refused_connections_total",
+                  "Connections refused or closed (4003) by a connection limit, by limit.", "limit",
+                  m.refused_connections);
+
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));
    out.family("notify_redis_reconnects_total",

@@ -26,7 +26,7 @@ unsigned shard_count(const config::settings& settings) {
 
 gateway::gateway(const config::settings& settings)
     : settings_(settings)
-    , context_{settings, metrics_, nullptr, readiness_, {false}, {}} {
+    , context_{settings, metrics_, nullptr, readiness_, {false}, {}, {}, {}} {
    auto const count = shard_count(settings);
    for (unsigned i = 0; i < count; ++i) {
       shards_.push_back(std::make_unique<shard>(i, context_));

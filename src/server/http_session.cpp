@@ -158,6 +158,28 @@ void http_session::upgrade(const http::request<http::empty_body>& request) {
       send(std::move(reply));
       return;
    }
+   auto& context = home_.context();
+   auto const& limits = context.settings.limits;
+   if (limits.max_connections > 0 &&
+       static_cast<std::size_t>(std::max<std::int64_t>(context.metrics.connections.value(), 0)) >=
+           limits.max_connections) {
+      context.metrics.refused_connections.add("total");
+      send(make_response(http::status::service_unavailable, "connection limit reached\n",
+                         "text/plain", request));
+      return;
+   }
+   std::string client_address;
+   if (limits.max_connections_per_ip > 0) {
+      error_code ec;
+      client_address = stream_.socket().remote_endpoint(ec).address().to_string();
+      if (ec ||
+          !context.connections_per_ip.try_acquire(client_address, limits.max_connections_per_ip)) {
+         context.metrics.refused_connections.add("per_ip");
+         send(make_response(http::status::too_many_requests,
+                            "too many connections from this address\n", "text/plain", request));
+         return;
+      }
+   }
    std::optional<std::string> token = query_parameter(request.target(), "token");
    if (!token) {
       if (auto bearer = bearer_token(request[http::field::authorization])) {
@@ -176,7 +198,8 @@ void http_session::upgrade(const http::request<http::empty_body>& request) {
    stream_.expires_never();
    auto early = buffer_.data();
    std::string_view const early_input(static_cast<const char*>(early.data()), early.size());
-   auto session = std::make_shared<websocket_session>(stream_.release_socket(), home_);
+   auto session = std::make_shared<websocket_session>(stream_.release_socket(), home_,
+                                                      std::move(client_address));
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
                   std::move(token));
 }

@@ -27,14 +27,18 @@ std::string error_message(std::string_view code, std::string_view message) {
 
 } // namespace
 
-websocket_session::websocket_session(tcp::socket socket, shard& home)
+websocket_session::websocket_session(tcp::socket socket, shard& home, std::string counted_address)
     : socket_(std::move(socket))
-    , home_(home) {
+    , home_(home)
+    , counted_address_(std::move(counted_address)) {
    home_.context().metrics.connections.add(1);
 }
 
 websocket_session::~websocket_session() {
    leave_registry();
+   if (!counted_address_.empty()) {
+      home_.context().connections_per_ip.release(counted_address_);
+   }
    home_.context().metrics.connections.add(-1);
 }
 
@@ -319,6 +323,15 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       }
       return;
    }
+   auto const per_user_limit = context.settings.limits.max_connections_per_user;
+   if (per_user_limit > 0) {
+      if (!context.connections_per_user.try_acquire(outcome.user_id, per_user_limit)) {
+         context.metrics.refused_connections.add("per_user");
+         close(ws::close_code::connection_limit, "too many connections for this user");
+         return;
+      }
+      counted_for_user_ = true;
+   }
    phase_ = phase::open;
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
       home_.user_presence_changed(user_id(), true);
@@ -521,6 +534,10 @@ void websocket_session::revoke_authentication() {
       return;
    }
    auto& context = home_.context();
+   if (counted_for_user_) {
+      counted_for_user_ = false;
+      context.connections_per_user.release(user_id());
+   }
    context.metrics.authenticated_connections.add(-1);
    auto const user = user_id();
    if (home_.registry().revoke(*this)) {

@@ -35,6 +35,11 @@ struct limits_settings {
    /// Unsent bytes / messages a connection may hold; beyond either it is closed with 4004.
    std::size_t max_queued_bytes = std::size_t{1024} * 1024;
    std::size_t max_queued_messages = 4096;
+   /// 0 = no limit (beyond the open-file limit). Over the total or per-IP limit the upgrade is
+   /// refused (503 / 429); over the per-user limit the connection is closed with 4003 after auth.
+   std::size_t max_connections = 0;
+   std::size_t max_connections_per_user = 0;
+   std::size_t max_connections_per_ip = 0;
 };
 
 struct routing_settings {

@@ -71,6 +71,9 @@ inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
     "session_not_found", "session_invalid",       "session_disabled", "backend_unavailable",
     "insecure_disabled", "missing_token",         "timeout",          "other"};
 
+inline constexpr std::array<std::string_view, 4> connection_limit_reasons{"total", "per_ip",
+                                                                          "per_user", "other"};
+
 /// Every number /metrics shows. One instance per process, shared by all shards.
 struct gateway_metrics {
    gauge connections; ///< open WebSocket connections, authenticated or not
@@ -86,6 +89,7 @@ struct gateway_metrics {
    counter connections_accepted;
    counter protocol_errors;
    counter slow_consumers; ///< connections closed with 4004 because they fell too far behind
+   labelled_counter<connection_limit_reasons.size()> refused_connections{connection_limit_reasons};
 };
 
 /// The Prometheus text for every metric above.

@@ -3,6 +3,7 @@
 #include "notify/config/settings.hpp"
 #include "notify/metrics/gateway_metrics.hpp"
 #include "notify/server/authenticator.hpp"
+#include "notify/server/connection_counter.hpp"
 #include "notify/server/readiness.hpp"
 
 #include <atomic>
@@ -27,6 +28,8 @@ struct gateway_context {
    /// a connection of that user.
    std::function<void(unsigned shard, std::vector<std::pair<std::string, bool>> changes)>
        shard_presence_changed;
+   connection_counter connections_per_ip;
+   connection_counter connections_per_user;
 };
 
 } // namespace notify::server

@@ -25,7 +25,9 @@ class shard;
 class websocket_session : public std::enable_shared_from_this<websocket_session>,
                           public registry_member {
 public:
-   websocket_session(tcp::socket socket, shard& home);
+   /// `counted_address`: the client address this connection holds a per-IP slot for (released
+   /// when it ends), or empty.
+   websocket_session(tcp::socket socket, shard& home, std::string counted_address = {});
    ~websocket_session() override;
 
    /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
@@ -81,9 +83,10 @@ private:
    tcp::socket socket_;
    shard& home_;
    std::vector<ws::shared_frame> queue_;
-   std::size_t queue_head_ = 0;     ///< first frame not fully written
-   std::size_t head_written_ = 0;   ///< bytes of that frame already written
-   std::size_t queued_bytes_ = 0;   ///< bytes of frames not yet fully written
+   std::size_t queue_head_ = 0;   ///< first frame not fully written
+   std::size_t head_written_ = 0; ///< bytes of that frame already written
+   std::size_t queued_bytes_ = 0; ///< bytes of frames not yet fully written
+   std::string counted_address_;
    std::string partial_input_;      ///< an incomplete frame, kept between reads
    std::string fragmented_message_; ///< continuation frames of a message in progress
    steady_clock::time_point last_read_;
@@ -98,6 +101,7 @@ private:
    bool close_received_ = false;
    bool discard_input_ = false;
    bool slow_consumer_ = false;
+   bool counted_for_user_ = false;
    std::uint8_t protocol_errors_ = 0;
 };
 

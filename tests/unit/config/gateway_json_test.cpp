@@ -39,6 +39,9 @@ TEST(gateway_json, loads_and_equals_the_built_in_defaults) {
    EXPECT_EQ(loaded.limits.max_protocol_errors, defaults.limits.max_protocol_errors);
    EXPECT_EQ(loaded.limits.max_queued_bytes, defaults.limits.max_queued_bytes);
    EXPECT_EQ(loaded.limits.max_queued_messages, defaults.limits.max_queued_messages);
+   EXPECT_EQ(loaded.limits.max_connections, defaults.limits.max_connections);
+   EXPECT_EQ(loaded.limits.max_connections_per_user, defaults.limits.max_connections_per_user);
+   EXPECT_EQ(loaded.limits.max_connections_per_ip, defaults.limits.max_connections_per_ip);
    EXPECT_EQ(loaded.routing.user_channel_pattern, defaults.routing.user_channel_pattern);
    EXPECT_EQ(loaded.routing.global_channel, defaults.routing.global_channel);
    EXPECT_EQ(loaded.routing.max_payload_bytes, defaults.routing.max_payload_bytes);

@@ -140,6 +140,9 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"limits.max_protocol_errors", "9"},
        {"limits.max_queued_bytes", "65536"},
        {"limits.max_queued_messages", "77"},
+       {"limits.max_connections", "1000"},
+       {"limits.max_connections_per_user", "3"},
+       {"limits.max_connections_per_ip", "50"},
        {"routing.user_channel_pattern", "u.*.n"},
        {"routing.global_channel", "everyone"},
        {"routing.max_payload_bytes", "2048"},
@@ -178,6 +181,9 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.auth.jwt_leeway.count(), 6);
    EXPECT_EQ(loaded.limits.max_queued_bytes, 65536U);
    EXPECT_EQ(loaded.limits.max_queued_messages, 77U);
+   EXPECT_EQ(loaded.limits.max_connections, 1000U);
+   EXPECT_EQ(loaded.limits.max_connections_per_user, 3U);
+   EXPECT_EQ(loaded.limits.max_connections_per_ip, 50U);
    EXPECT_EQ(loaded.limits.max_inbound_bytes, 100U);
    EXPECT_EQ(loaded.limits.max_protocol_errors, 9U);
    EXPECT_EQ(loaded.routing.user_channel_pattern, "u.*.n");

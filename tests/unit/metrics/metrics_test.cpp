@@ -91,7 +91,7 @@ TEST(render_prometheus, every_line_follows_the_text_format) {
    gateway_metrics metrics;
    auto const samples = parse_exposition(render_prometheus(metrics));
    EXPECT_EQ(samples.size(), 9u /* unlabelled */ + 2u /* redis scopes */ + drop_reasons.size() +
-                                 auth_failure_reasons.size());
+                                 auth_failure_reasons.size() + connection_limit_reasons.size());
    for (auto const& [key, value] : samples) {
       EXPECT_EQ(value, "0") << key;
    }
@@ -105,7 +105,8 @@ TEST(render_prometheus, every_family_has_help_and_type) {
          "notify_connections_accepted_total", "notify_redis_messages_total",
          "notify_deliveries_total", "notify_dropped_messages_total", "notify_auth_failures_total",
          "notify_protocol_errors_total", "notify_slow_consumer_closes_total",
-         "notify_redis_connected", "notify_redis_reconnects_total"}) {
+         "notify_refused_connections_total", "notify_redis_connected",
+         "notify_redis_reconnects_total"}) {
       std::string const name(family);
       EXPECT_NE(text.find("# HELP " + name + " "), std::string::npos) << name;
       auto const type = name.ends_with("_total") ? "counter" : "gauge";
