@@ -58,11 +58,9 @@ bool connection_registry::authenticate(registry_member& member, std::string user
    return sessions.size() == 1;
 }
 
-std::size_t connection_registry::deliver_to_user(std::string_view user_id,
+std::size_t connection_registry::deliver_to_user(const std::string& user_id,
                                                  const ws::shared_frame& frame) {
-   // Heterogeneous lookup needs C++20 transparent hashing; a temporary key is cheaper to keep
-   // simple than a custom hasher, and user messages are not the broadcast hot loop.
-   auto const found = by_user_.find(std::string(user_id));
+   auto const found = by_user_.find(user_id);
    if (found == by_user_.end()) {
       return 0;
    }

@@ -539,9 +539,9 @@ void websocket_session::revoke_authentication() {
       context.connections_per_user.release(user_id());
    }
    context.metrics.authenticated_connections.add(-1);
-   auto const user = user_id();
+   // revoke() leaves user_id() in place, so no copy is needed to report the departure.
    if (home_.registry().revoke(*this)) {
-      home_.user_presence_changed(user, false);
+      home_.user_presence_changed(user_id(), false);
    }
 }
 

@@ -51,7 +51,8 @@ public:
    bool authenticate(registry_member& member, std::string user_id);
 
    /// Returns the number of connections that got the frame.
-   std::size_t deliver_to_user(std::string_view user_id, const ws::shared_frame& frame);
+   /// Takes the route's own string, so a lookup per message builds no temporary key.
+   std::size_t deliver_to_user(const std::string& user_id, const ws::shared_frame& frame);
    std::size_t deliver_to_all(const ws::shared_frame& frame);
 
    std::size_t size() const { return all_.size(); }
