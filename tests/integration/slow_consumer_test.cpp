@@ -21,45 +21,57 @@ long resident_kib(pid_t pid) {
    return 0;
 }
 
-class slow_consumer_test : public gateway_test {};
-
-TEST_F(slow_consumer_test, a_stuck_client_is_closed_and_the_others_get_everything_in_order) {
-   start_gateway({"--threads", "2", "--set", "limits.max_queued_bytes=262144"});
-   std::vector<std::unique_ptr<ws_client>> readers;
-   for (int i = 0; i < 3; ++i) {
-      readers.push_back(connect_as("reader-" + std::to_string(i)));
-   }
-   silent_client stuck(port(), "/ws?token=" + token_for("stuck"));
-   ASSERT_TRUE(stuck.upgraded());
-   ASSERT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 4; }));
-
-   // 3,000 messages of 8 KiB: far more than the stuck client's socket buffers plus 256 KiB.
-   constexpr int rounds = 60;
-   constexpr int per_round = 50;
-   std::string const padding(8 * 1024, 'x');
-   int sequence = 0;
-   for (int round = 0; round < rounds; ++round) {
-      for (int i = 0; i < per_round; ++i) {
-         publish("global_notifications",
-                 R"({"seq":)" + std::to_string(sequence + i) + R"(,"pad":")" + padding + "\"}");
+class slow_consumer_test : public gateway_test {
+protected:
+   /// 3 reading clients and 1 that never reads; 3,000 global messages of 8 KiB, far more than the
+   /// stuck client's socket buffers. Expects the readers to get all of them in order and the
+   /// stuck client to be closed as a slow consumer, with memory staying small.
+   void expect_stuck_client_closed(std::vector<std::string> gateway_args) {
+      start_gateway(std::move(gateway_args));
+      std::vector<std::unique_ptr<ws_client>> readers;
+      for (int i = 0; i < 3; ++i) {
+         readers.push_back(connect_as("reader-" + std::to_string(i)));
       }
-      for (auto& reader : readers) {
+      silent_client stuck(port(), "/ws?token=" + token_for("stuck"));
+      ASSERT_TRUE(stuck.upgraded());
+      ASSERT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 4; }));
+
+      constexpr int rounds = 60;
+      constexpr int per_round = 50;
+      std::string const padding(std::size_t{8} * 1024, 'x');
+      int sequence = 0;
+      for (int round = 0; round < rounds; ++round) {
          for (int i = 0; i < per_round; ++i) {
-            auto const message = reader->read_message();
-            ASSERT_TRUE(message.has_value()) << "reader lost message " << sequence + i;
-            ASSERT_EQ(message->substr(0, message->find(',')),
-                      R"({"seq":)" + std::to_string(sequence + i));
+            publish("global_notifications",
+                    R"({"seq":)" + std::to_string(sequence + i) + R"(,"pad":")" + padding + "\"}");
          }
+         for (auto& reader : readers) {
+            for (int i = 0; i < per_round; ++i) {
+               auto const message = reader->read_message();
+               ASSERT_TRUE(message.has_value()) << "reader lost message " << sequence + i;
+               ASSERT_EQ(message->substr(0, message->find(',')),
+                         R"({"seq":)" + std::to_string(sequence + i));
+            }
+         }
+         sequence += per_round;
       }
-      sequence += per_round;
+      EXPECT_EQ(metric_value(port(), "notify_slow_consumer_closes_total"), 1);
+      EXPECT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 3; }));
+      for (auto& reader : readers) {
+         EXPECT_TRUE(reader->is_open());
+      }
+      // Messages are shared, and the stuck client's queue was freed: memory stays small.
+      EXPECT_LT(resident_kib(gateway_->pid()), 64 * 1024);
    }
-   EXPECT_EQ(metric_value(port(), "notify_slow_consumer_closes_total"), 1);
-   EXPECT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 3; }));
-   for (auto& reader : readers) {
-      EXPECT_TRUE(reader->is_open());
-   }
-   // Messages are shared, and the stuck client's queue was freed: memory stays small.
-   EXPECT_LT(resident_kib(gateway_->pid()), 64 * 1024);
+};
+
+TEST_F(slow_consumer_test, a_stuck_client_over_the_byte_limit_is_closed) {
+   expect_stuck_client_closed({"--threads", "2", "--set", "limits.max_queued_bytes=262144"});
+}
+
+TEST_F(slow_consumer_test, a_stuck_client_over_the_message_limit_is_closed) {
+   expect_stuck_client_closed(
+       {"--set", "limits.max_queued_bytes=1073741824", "--set", "limits.max_queued_messages=50"});
 }
 
 TEST_F(slow_consumer_test, a_reading_client_under_the_message_limit_is_not_closed) {
