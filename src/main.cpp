@@ -20,6 +20,9 @@ int serve(const notify::config::settings& settings) {
    try {
       notify::server::gateway gateway(settings);
       return gateway.run();
+   } catch (const notify::config::config_error& e) {
+      spdlog::critical("cannot start: {}", e.what());
+      return exit_bad_config;
    } catch (const std::exception& e) {
       spdlog::critical("cannot start: {}", e.what());
       return 1;

@@ -66,6 +66,22 @@ std::string parse_problem(nlohmann::json::parse_error const& error) {
    return std::string(text);
 }
 
+/// Section members, and members of nested groups such as server.tls, as dotted keys.
+void collect_values(std::string const& prefix, nlohmann::json const& group,
+                    std::vector<std::pair<std::string, nlohmann::json const*>>& values) {
+   for (auto const& [name, value] : group.items()) {
+      if (is_comment(name)) {
+         continue;
+      }
+      auto key = prefix + '.' + name;
+      if (value.is_object()) {
+         collect_values(key, value, values);
+      } else {
+         values.emplace_back(std::move(key), &value);
+      }
+   }
+}
+
 } // namespace
 
 void settings_loader::apply_file(std::string const& path) {
@@ -100,14 +116,7 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       if (!body.is_object()) {
          throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");
       }
-      for (auto const& [name, value] : body.items()) {
-         if (!is_comment(name)) {
-            std::string key = section;
-            key += '.';
-            key += name;
-            values.emplace_back(std::move(key), &value);
-         }
-      }
+      collect_values(section, body, values);
    }
    // The URL sets several redis fields; the file's own redis keys refine it.
    std::stable_partition(values.begin(), values.end(),

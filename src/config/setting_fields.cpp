@@ -23,10 +23,12 @@ template <class T> using member = T& (*)(settings&);
 /// redis.url is not a member: it sets several of them.
 struct redis_url_target {};
 
+using string_list = std::vector<std::string>;
+
 using target =
-    std::variant<member<std::string>, member<bool>, member<std::uint16_t>, member<unsigned>,
-                 member<std::size_t>, member<int>, member<std::chrono::milliseconds>,
-                 member<std::chrono::seconds>, redis_url_target>;
+    std::variant<member<std::string>, member<string_list>, member<bool>, member<std::uint16_t>,
+                 member<unsigned>, member<std::size_t>, member<int>,
+                 member<std::chrono::milliseconds>, member<std::chrono::seconds>, redis_url_target>;
 
 struct field {
    std::string_view key;
@@ -66,6 +68,14 @@ std::vector<field> const& fields() {
         .place = at<&settings::server, &server_settings::idle_timeout>,
         .min = 1,
         .max = one_day_ms},
+       {.key = "server.request_timeout_ms",
+        .place = at<&settings::server, &server_settings::request_timeout>,
+        .min = 1,
+        .max = one_day_ms},
+       {.key = "server.header_timeout_ms",
+        .place = at<&settings::server, &server_settings::header_timeout>,
+        .min = 1,
+        .max = one_day_ms},
        {.key = "server.handshake_timeout_ms",
         .place = at<&settings::server, &server_settings::handshake_timeout>,
         .min = 1,
@@ -74,6 +84,12 @@ std::vector<field> const& fields() {
         .place = at<&settings::server, &server_settings::shutdown_timeout>,
         .min = 1,
         .max = one_day_ms},
+       {.key = "server.allowed_origins",
+        .place = at<&settings::server, &server_settings::allowed_origins>},
+       {.key = "server.tls.cert_file",
+        .place = at<&settings::server, &server_settings::tls_cert_file>},
+       {.key = "server.tls.key_file",
+        .place = at<&settings::server, &server_settings::tls_key_file>},
        {.key = "auth.jwt_secret",
         .place = at<&settings::auth, &auth_settings::jwt_secret>,
         .secret = true},
@@ -88,6 +104,14 @@ std::vector<field> const& fields() {
        {.key = "auth.jwt_leeway_s",
         .place = at<&settings::auth, &auth_settings::jwt_leeway>,
         .min = 0,
+        .max = one_day_s},
+       {.key = "auth.max_failures",
+        .place = at<&settings::auth, &auth_settings::max_failures>,
+        .min = 0,
+        .max = 1000000},
+       {.key = "auth.lockout_s",
+        .place = at<&settings::auth, &auth_settings::lockout>,
+        .min = 1,
         .max = one_day_s},
        {.key = "limits.max_inbound_bytes",
         .place = at<&settings::limits, &limits_settings::max_inbound_bytes>,
@@ -117,6 +141,14 @@ std::vector<field> const& fields() {
         .place = at<&settings::limits, &limits_settings::max_connections_per_ip>,
         .min = 0,
         .max = 10000000},
+       {.key = "limits.handshake_rate_per_ip",
+        .place = at<&settings::limits, &limits_settings::handshake_rate_per_ip>,
+        .min = 0,
+        .max = 1000000},
+       {.key = "limits.handshake_burst_per_ip",
+        .place = at<&settings::limits, &limits_settings::handshake_burst_per_ip>,
+        .min = 1,
+        .max = 1000000},
        {.key = "routing.user_channel_pattern",
         .place = at<&settings::routing, &routing_settings::user_channel_pattern>},
        {.key = "routing.global_channel",
@@ -235,6 +267,26 @@ std::optional<std::int64_t> parse_integer(std::string_view text) {
    return value;
 }
 
+/// "a, b,c" -> {"a", "b", "c"}: the environment and --set have no arrays.
+string_list split_list(std::string_view text) {
+   string_list items;
+   while (!text.empty()) {
+      auto const comma = std::min(text.find(','), text.size());
+      auto item = text.substr(0, comma);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())) != 0) {
+         item.remove_prefix(1);
+      }
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())) != 0) {
+         item.remove_suffix(1);
+      }
+      if (!item.empty()) {
+         items.emplace_back(item);
+      }
+      text.remove_prefix(std::min(comma + 1, text.size()));
+   }
+   return items;
+}
+
 std::optional<bool> parse_bool(std::string_view text) {
    std::string lower(text);
    std::transform(lower.begin(), lower.end(), lower.begin(),
@@ -314,6 +366,8 @@ void settings_loader::apply_string_value(std::string_view key, std::string_view 
              store_redis_url(settings_, value, origin);
           } else if constexpr (std::is_same_v<member_type<P>, std::string>) {
              place(settings_) = std::string(value);
+          } else if constexpr (std::is_same_v<member_type<P>, string_list>) {
+             place(settings_) = split_list(value);
           } else if constexpr (std::is_same_v<member_type<P>, bool>) {
              auto const parsed = parse_bool(value);
              if (!parsed) {
@@ -348,6 +402,16 @@ void settings_loader::apply_json_value(std::string_view key, nlohmann::json cons
                 reject(f, "must be a string", shown, origin);
              }
              place(settings_) = value.get<std::string>();
+          } else if constexpr (std::is_same_v<member_type<P>, string_list>) {
+             if (value.is_string()) {
+                place(settings_) = split_list(value.get_ref<std::string const&>());
+                return;
+             }
+             auto const is_string = [](nlohmann::json const& item) { return item.is_string(); };
+             if (!value.is_array() || !std::all_of(value.begin(), value.end(), is_string)) {
+                reject(f, "must be an array of strings", shown, origin);
+             }
+             place(settings_) = value.get<string_list>();
           } else if constexpr (std::is_same_v<member_type<P>, bool>) {
              if (!value.is_boolean()) {
                 reject(f, "must be true or false", shown, origin);
@@ -371,7 +435,8 @@ void check_numeric_ranges(settings const& config, origin_map const& origins) {
              using P = decltype(place);
              if constexpr (!std::is_same_v<P, redis_url_target>) {
                 using T = member_type<P>;
-                if constexpr (!std::is_same_v<T, std::string> && !std::is_same_v<T, bool>) {
+                if constexpr (!std::is_same_v<T, std::string> && !std::is_same_v<T, bool> &&
+                              !std::is_same_v<T, string_list>) {
                    std::int64_t value = 0;
                    if constexpr (std::is_arithmetic_v<T>) {
                       value = static_cast<std::int64_t>(place(copy));

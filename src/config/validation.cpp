@@ -62,6 +62,39 @@ private:
                   std::to_string(server.ping_interval.count()) + ")",
               std::to_string(server.idle_timeout.count()));
       }
+      for (auto const& origin : server.allowed_origins) {
+         check_origin(origin);
+      }
+      check_tls_files();
+   }
+
+   /// What a browser sends: scheme://host[:port], nothing after it. A trailing slash or a path
+   /// would never match, so it is a mistake worth reporting at start.
+   void check_origin(std::string const& origin) const {
+      check_text("server.allowed_origins", origin);
+      auto const scheme_end = origin.find("://");
+      bool const has_scheme = scheme_end != origin.npos && scheme_end > 0;
+      bool const has_host = has_scheme && origin.size() > scheme_end + 3;
+      bool const has_path = has_host && origin.find_first_of("/?# ", scheme_end + 3) != origin.npos;
+      if (origin != "*" && (!has_host || has_path)) {
+         fail("server.allowed_origins",
+              "each entry must be an origin like https://app.example.com (scheme://host[:port], "
+              "no path), or *",
+              detail::quote_value(origin));
+      }
+   }
+
+   void check_tls_files() const {
+      auto const& server = config_.server;
+      if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
+         auto const missing =
+             server.tls_cert_file.empty() ? "server.tls.cert_file" : "server.tls.key_file";
+         fail(missing, "must be set too: TLS needs both a certificate and its key", "nothing");
+      }
+      for (auto const* file : {&server.tls_cert_file, &server.tls_key_file}) {
+         check_text(file == &server.tls_cert_file ? "server.tls.cert_file" : "server.tls.key_file",
+                    *file);
+      }
    }
 
    static bool has_glob(std::string_view text, std::string_view glob_chars) {

@@ -53,8 +53,12 @@ std::string render_prometheus(const gateway_metrics& m) {
    out.sample("notify_slow_consumer_closes_total", as_double(m.slow_consumers.value()));
 
    write_labelled(out, "notify_refused_connections_total",
-                  "Connections refused or closed (4003) by a connection limit, by limit.", "limit",
-                  m.refused_connections);
+                  "Connections refused or closed by a limit (connections, handshake rate, auth "
+                  "lockout, origin), by limit.",
+                  "limit", m.refused_connections);
+   write_labelled(out, "notify_timeouts_total",
+                  "Connections closed because a stage took too long, by stage.", "stage",
+                  m.timeouts);
 
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));

@@ -7,6 +7,7 @@
 #include "notify/server/listener.hpp"
 #include "notify/server/notification_router.hpp"
 #include "notify/server/shard.hpp"
+#include "notify/server/tls_context.hpp"
 
 #include <csignal>
 #include <thread>
@@ -26,7 +27,19 @@ unsigned shard_count(const config::settings& settings) {
 
 gateway::gateway(const config::settings& settings)
     : settings_(settings)
-    , context_{settings, metrics_, nullptr, readiness_, {false}, {}, {}, {}} {
+    , tls_context_(make_tls_context(settings.server))
+    , context_{.settings = settings,
+               .metrics = metrics_,
+               .auth = nullptr,
+               .ready = readiness_,
+               .shutting_down{false},
+               .shard_presence_changed = {},
+               .connections_per_ip = {},
+               .connections_per_user = {},
+               .handshakes_per_ip{settings.limits.handshake_rate_per_ip,
+                                  settings.limits.handshake_burst_per_ip},
+               .auth_failures_per_ip{settings.auth.max_failures, settings.auth.lockout},
+               .tls = tls_context_.get()} {
    auto const count = shard_count(settings);
    for (unsigned i = 0; i < count; ++i) {
       shards_.push_back(std::make_unique<shard>(i, context_));

@@ -2,6 +2,7 @@
 
 #include "notify/server/http_util.hpp"
 #include "notify/server/shard.hpp"
+#include "notify/server/tls_channel.hpp"
 #include "notify/server/websocket_session.hpp"
 #include "notify/ws/handshake.hpp"
 
@@ -13,42 +14,103 @@ namespace {
 
 constexpr std::size_t max_header_bytes = std::size_t{8} * 1024;
 constexpr std::size_t max_body_bytes = 1024;
+/// The first read only has to show that a request has started.
+constexpr std::size_t first_read_bytes = 1024;
 
 bool is_read_method(http::verb method) {
    return method == http::verb::get || method == http::verb::head;
 }
 
+template <class Stream> constexpr bool is_tls = !std::is_same_v<Stream, beast::tcp_stream>;
+
+bool is_timeout(error_code ec) {
+   return ec == beast::error::timeout;
+}
+
 } // namespace
 
-http_session::http_session(tcp::socket socket, shard& home)
-    : stream_(std::move(socket))
+template <class Stream>
+basic_http_session<Stream>::basic_http_session(Stream stream, shard& home)
+    : stream_(std::move(stream))
     , home_(home)
     , buffer_(max_header_bytes + max_body_bytes) {}
 
-void http_session::run() {
-   do_read();
+template <class Stream> void basic_http_session<Stream>::run() {
+   if constexpr (is_tls<Stream>) {
+      beast::get_lowest_layer(stream_).expires_after(
+          home_.context().settings.server.handshake_timeout);
+      stream_.async_handshake(
+          net::ssl::stream_base::server,
+          [self = this->shared_from_this()](error_code ec) { self->on_tls_handshake(ec); });
+   } else {
+      wait_for_request();
+   }
 }
 
-void http_session::do_read() {
+template <class Stream> void basic_http_session<Stream>::on_tls_handshake(error_code ec) {
+   if (ec) {
+      if (is_timeout(ec)) {
+         home_.context().metrics.timeouts.add("handshake");
+      }
+      // Not a TLS client, or a broken one: there is no channel to say anything on.
+      beast::get_lowest_layer(stream_).close();
+      return;
+   }
+   wait_for_request();
+}
+
+template <class Stream> void basic_http_session<Stream>::wait_for_request() {
+   if (buffer_.size() > 0) {
+      read_request(); // a pipelined request is already here
+      return;
+   }
+   beast::get_lowest_layer(stream_).expires_after(home_.context().settings.server.request_timeout);
+   stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                           [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
+                              self->on_first_bytes(ec, bytes);
+                           });
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_first_bytes(error_code ec, std::size_t bytes) {
+   buffer_.commit(bytes);
+   if (ec && bytes == 0) {
+      if (is_timeout(ec)) {
+         home_.context().metrics.timeouts.add("request");
+      }
+      finish();
+      return;
+   }
+   read_request();
+}
+
+template <class Stream> void basic_http_session<Stream>::read_request() {
    parser_.emplace();
    parser_->header_limit(max_header_bytes);
    parser_->body_limit(max_body_bytes);
-   stream_.expires_after(home_.context().settings.server.handshake_timeout);
-   http::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
+   beast::get_lowest_layer(stream_).expires_after(home_.context().settings.server.header_timeout);
+   http::async_read(
+       stream_, buffer_, *parser_,
+       [self = this->shared_from_this()](error_code ec, std::size_t) { self->on_read(ec); });
 }
 
-void http_session::on_read(error_code ec) {
-   if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-       ec == net::error::operation_aborted) {
-      stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+template <class Stream> void basic_http_session<Stream>::on_read(error_code ec) {
+   request none;
+   none.version(11);
+   none.keep_alive(false);
+   if (is_timeout(ec)) {
+      // A request head that trickles in (slowloris) is cut off at the header deadline.
+      home_.context().metrics.timeouts.add("header");
+      send(make_response(http::status::request_timeout, "request timeout\n", "text/plain", none));
+      return;
+   }
+   if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
+       ec == net::error::eof) {
+      finish();
       return;
    }
    if (ec) {
       // A malformed or oversized request: say so if the socket still takes it, then close.
-      http::request<http::empty_body> none;
-      none.version(11);
-      none.keep_alive(false);
       auto const status = ec == http::error::header_limit || ec == http::error::body_limit
                               ? http::status::request_header_fields_too_large
                               : http::status::bad_request;
@@ -58,15 +120,16 @@ void http_session::on_read(error_code ec) {
    handle_request(parser_->get());
 }
 
-http_session::response
-http_session::make_response(http::status status, std::string body, std::string_view content_type,
-                            const http::request<http::empty_body>& request) const {
-   response reply{status, request.version()};
+template <class Stream>
+typename basic_http_session<Stream>::response
+basic_http_session<Stream>::make_response(http::status status, std::string body,
+                                          std::string_view content_type, const request& req) const {
+   response reply{status, req.version()};
    reply.set(http::field::server, "notify-gateway");
    reply.set(http::field::content_type, content_type);
    reply.set(http::field::cache_control, "no-store");
-   reply.keep_alive(request.keep_alive() && !home_.context().shutting_down.load());
-   if (request.method() != http::verb::head) {
+   reply.keep_alive(req.keep_alive() && !home_.context().shutting_down.load());
+   if (req.method() != http::verb::head) {
       reply.body() = std::move(body);
       reply.prepare_payload();
    } else {
@@ -75,19 +138,19 @@ http_session::make_response(http::status status, std::string body, std::string_v
    return reply;
 }
 
-void http_session::handle_request(const http::request<http::empty_body>& request) {
+template <class Stream> void basic_http_session<Stream>::handle_request(const request& req) {
    auto& context = home_.context();
-   auto const path = target_path(request.target());
+   auto const path = target_path(req.target());
    bool const known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
                       path == context.settings.server.websocket_path;
    if (!known) {
-      send(make_response(http::status::not_found, "not found\n", "text/plain", request));
+      send(make_response(http::status::not_found, "not found\n", "text/plain", req));
       return;
    }
-   if (!is_read_method(request.method()) ||
-       (path == context.settings.server.websocket_path && request.method() != http::verb::get)) {
+   if (!is_read_method(req.method()) ||
+       (path == context.settings.server.websocket_path && req.method() != http::verb::get)) {
       auto reply = make_response(http::status::method_not_allowed, "method not allowed\n",
-                                 "text/plain", request);
+                                 "text/plain", req);
       reply.set(http::field::allow,
                 path == context.settings.server.websocket_path ? "GET" : "GET, HEAD");
       send(std::move(reply));
@@ -97,7 +160,7 @@ void http_session::handle_request(const http::request<http::empty_body>& request
       send(make_response(http::status::ok,
                          R"({"status":"ok"})"
                          "\n",
-                         "application/json", request));
+                         "application/json", req));
       return;
    }
    if (path == "/readyz") {
@@ -105,84 +168,145 @@ void http_session::handle_request(const http::request<http::empty_body>& request
          send(make_response(http::status::service_unavailable,
                             R"({"status":"not_ready","reason":"shutting down"})"
                             "\n",
-                            "application/json", request));
+                            "application/json", req));
          return;
       }
       if (context.ready.ready()) {
          send(make_response(http::status::ok,
                             R"({"status":"ready"})"
                             "\n",
-                            "application/json", request));
+                            "application/json", req));
          return;
       }
       nlohmann::json body = {{"status", "not_ready"}, {"reason", context.ready.reason()}};
       send(make_response(http::status::service_unavailable, body.dump() + "\n", "application/json",
-                         request));
+                         req));
       return;
    }
    if (path == "/metrics") {
       send(make_response(http::status::ok, metrics::render_prometheus(context.metrics),
-                         "text/plain; version=0.0.4; charset=utf-8", request));
+                         "text/plain; version=0.0.4; charset=utf-8", req));
       return;
    }
-   upgrade(request);
+   upgrade(req);
 }
 
-void http_session::upgrade(const http::request<http::empty_body>& request) {
+template <class Stream> std::string basic_http_session<Stream>::client_address() {
+   error_code ec;
+   auto const endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
+   return ec ? std::string() : endpoint.address().to_string();
+}
+
+namespace {
+
+bool origin_allowed(const std::vector<std::string>& allowed, std::string_view origin) {
+   if (allowed.empty()) {
+      return true;
+   }
+   return std::any_of(allowed.begin(), allowed.end(), [&](const std::string& entry) {
+      return entry == "*" || beast::iequals(entry, origin);
+   });
+}
+
+} // namespace
+
+template <class Stream>
+bool basic_http_session<Stream>::refuse_by_policy(const request& req, const std::string& address) {
+   auto& context = home_.context();
+   auto const now = steady_clock::now();
+   if (!context.handshakes_per_ip.try_take(address, now)) {
+      context.metrics.refused_connections.add("handshake_rate");
+      auto reply = make_response(http::status::too_many_requests,
+                                 "too many handshakes from this address\n", "text/plain", req);
+      reply.set(http::field::retry_after,
+                std::to_string(context.handshakes_per_ip.seconds_until_next(address, now)));
+      send(std::move(reply));
+      return true;
+   }
+   // Browsers always send Origin; a page on another site must not ride on its visitors' cookies
+   // or tokens (cross-site WebSocket hijacking). Other clients send none and are let through.
+   auto const origin = req[http::field::origin];
+   if (req.count(http::field::origin) > 0 &&
+       !origin_allowed(context.settings.server.allowed_origins, origin)) {
+      context.metrics.refused_connections.add("origin");
+      send(make_response(http::status::forbidden, "origin not allowed\n", "text/plain", req));
+      return true;
+   }
+   if (context.auth_failures_per_ip.tracking_any()) {
+      auto const locked = context.auth_failures_per_ip.locked_for(address, now);
+      if (locked.count() > 0) {
+         context.metrics.refused_connections.add("auth_lockout");
+         auto reply = make_response(http::status::too_many_requests,
+                                    "too many failed authentications from this address\n",
+                                    "text/plain", req);
+         reply.set(http::field::retry_after, std::to_string(locked.count()));
+         send(std::move(reply));
+         return true;
+      }
+   }
+   return false;
+}
+
+template <class Stream> void basic_http_session<Stream>::upgrade(const request& req) {
    if (home_.context().shutting_down.load()) {
-      send(make_response(http::status::service_unavailable, "shutting down\n", "text/plain",
-                         request));
+      send(make_response(http::status::service_unavailable, "shutting down\n", "text/plain", req));
       return;
    }
-   if (!header_lists_token(request[http::field::upgrade], "websocket") ||
-       !header_lists_token(request[http::field::connection], "upgrade")) {
+   if (!header_lists_token(req[http::field::upgrade], "websocket") ||
+       !header_lists_token(req[http::field::connection], "upgrade")) {
       auto reply = make_response(http::status::upgrade_required,
-                                 "this endpoint speaks WebSocket only\n", "text/plain", request);
+                                 "this endpoint speaks WebSocket only\n", "text/plain", req);
       reply.set(http::field::upgrade, "websocket");
       reply.set(http::field::connection, "Upgrade");
       send(std::move(reply));
       return;
    }
-   if (request[http::field::sec_websocket_version] != "13") {
+   if (req[http::field::sec_websocket_version] != "13") {
       auto reply = make_response(http::status::upgrade_required, "unsupported WebSocket version\n",
-                                 "text/plain", request);
+                                 "text/plain", req);
       reply.set(http::field::sec_websocket_version, "13");
       send(std::move(reply));
       return;
    }
-   auto accept = ws::accept_key_for(request[http::field::sec_websocket_key]);
-   if (!accept || request.version() < 11) {
-      auto reply = make_response(http::status::bad_request, "bad WebSocket handshake\n",
-                                 "text/plain", request);
+   auto accept = ws::accept_key_for(req[http::field::sec_websocket_key]);
+   if (!accept || req.version() < 11) {
+      auto reply =
+          make_response(http::status::bad_request, "bad WebSocket handshake\n", "text/plain", req);
       reply.keep_alive(false);
       send(std::move(reply));
       return;
    }
    auto& context = home_.context();
    auto const& limits = context.settings.limits;
+   bool const needs_address = context.handshakes_per_ip.enabled() ||
+                              context.auth_failures_per_ip.tracking_any() ||
+                              limits.max_connections_per_ip > 0;
+   auto const address = needs_address ? client_address() : std::string();
+   if (refuse_by_policy(req, address)) {
+      return;
+   }
    if (limits.max_connections > 0 &&
        static_cast<std::size_t>(std::max<std::int64_t>(context.metrics.connections.value(), 0)) >=
            limits.max_connections) {
       context.metrics.refused_connections.add("total");
       send(make_response(http::status::service_unavailable, "connection limit reached\n",
-                         "text/plain", request));
+                         "text/plain", req));
       return;
    }
-   std::string client_address;
+   std::string counted_address;
    if (limits.max_connections_per_ip > 0) {
-      error_code ec;
-      client_address = stream_.socket().remote_endpoint(ec).address().to_string();
-      if (ec ||
-          !context.connections_per_ip.try_acquire(client_address, limits.max_connections_per_ip)) {
+      if (address.empty() ||
+          !context.connections_per_ip.try_acquire(address, limits.max_connections_per_ip)) {
          context.metrics.refused_connections.add("per_ip");
          send(make_response(http::status::too_many_requests,
-                            "too many connections from this address\n", "text/plain", request));
+                            "too many connections from this address\n", "text/plain", req));
          return;
       }
+      counted_address = address;
    }
-   std::optional<std::string> token = query_parameter(request.target(), "token");
+   std::optional<std::string> token = query_parameter(req.target(), "token");
    if (!token) {
-      if (auto bearer = bearer_token(request[http::field::authorization])) {
+      if (auto bearer = bearer_token(req[http::field::authorization])) {
          token = std::string(*bearer);
       }
    }
@@ -195,32 +319,51 @@ void http_session::upgrade(const http::request<http::empty_body>& request) {
                "Connection: Upgrade\r\nSec-WebSocket-Accept: ")
        .append(*accept)
        .append("\r\n\r\n");
-   stream_.expires_never();
+   beast::get_lowest_layer(stream_).expires_never();
    auto early = buffer_.data();
    std::string_view const early_input(static_cast<const char*>(early.data()), early.size());
-   auto session = std::make_shared<websocket_session>(stream_.release_socket(), home_,
-                                                      std::move(client_address));
+   auto transport = [&] {
+      if constexpr (is_tls<Stream>) {
+         return session_transport(std::make_shared<tls_channel>(std::move(stream_)));
+      } else {
+         return session_transport(stream_.release_socket());
+      }
+   }();
+   auto session =
+       std::make_shared<websocket_session>(std::move(transport), home_, std::move(counted_address));
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
                   std::move(token));
 }
 
-void http_session::send(response&& reply) {
+template <class Stream> void basic_http_session<Stream>::send(response&& reply) {
    bool const keep_alive = reply.keep_alive();
    pending_response_ = std::make_shared<response>(std::move(reply));
-   stream_.expires_after(home_.context().settings.server.handshake_timeout);
+   beast::get_lowest_layer(stream_).expires_after(
+       home_.context().settings.server.handshake_timeout);
    http::async_write(stream_, *pending_response_,
-                     [self = shared_from_this(), keep_alive](error_code ec, std::size_t) {
+                     [self = this->shared_from_this(), keep_alive](error_code ec, std::size_t) {
                         self->on_written(ec, keep_alive);
                      });
 }
 
-void http_session::on_written(error_code ec, bool keep_alive) {
+template <class Stream>
+void basic_http_session<Stream>::on_written(error_code ec, bool keep_alive) {
    pending_response_.reset();
    if (ec || !keep_alive) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      finish();
       return;
    }
-   do_read();
+   wait_for_request();
 }
+
+template <class Stream> void basic_http_session<Stream>::finish() {
+   // FIN rather than close: a close with unread input would send a reset that can overtake
+   // the response. The socket closes when the last handler lets go of the session.
+   error_code ignored;
+   beast::get_lowest_layer(stream_).socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+template class basic_http_session<beast::tcp_stream>;
+template class basic_http_session<beast::ssl_stream<beast::tcp_stream>>;
 
 } // namespace notify::server

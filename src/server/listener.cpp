@@ -70,7 +70,14 @@ void listener::on_accept(error_code ec, tcp::socket socket, shard& target) {
    socket.set_option(tcp::no_delay(true), ignored);
    // The socket already belongs to its shard's io_context; start its session on that thread.
    net::post(target.io(), [socket = std::move(socket), &target]() mutable {
-      std::make_shared<http_session>(std::move(socket), target)->run();
+      if (auto* tls = target.context().tls) {
+         std::make_shared<tls_http_session>(
+             beast::ssl_stream<beast::tcp_stream>(beast::tcp_stream(std::move(socket)), *tls),
+             target)
+             ->run();
+      } else {
+         std::make_shared<http_session>(beast::tcp_stream(std::move(socket)), target)->run();
+      }
    });
    do_accept();
 }

@@ -27,8 +27,9 @@ std::string error_message(std::string_view code, std::string_view message) {
 
 } // namespace
 
-websocket_session::websocket_session(tcp::socket socket, shard& home, std::string counted_address)
-    : socket_(std::move(socket))
+websocket_session::websocket_session(session_transport transport, shard& home,
+                                     std::string counted_address)
+    : transport_(std::move(transport))
     , home_(home)
     , counted_address_(std::move(counted_address)) {
    home_.context().metrics.connections.add(1);
@@ -49,7 +50,7 @@ void websocket_session::start(ws::shared_frame handshake_response, std::string_v
    last_ping_ = now;
    deadline_ = now + home_.context().settings.auth.timeout;
    error_code ec;
-   socket_.non_blocking(true, ec);
+   transport_.set_non_blocking(ec);
    if (ec) {
       return;
    }
@@ -74,8 +75,7 @@ void websocket_session::start(ws::shared_frame handshake_response, std::string_v
 // Reading
 
 void websocket_session::wait_readable() {
-   socket_.async_wait(tcp::socket::wait_read,
-                      [self = shared_from_this()](error_code ec) { self->on_readable(ec); });
+   transport_.wait_readable([self = shared_from_this()](error_code ec) { self->on_readable(ec); });
 }
 
 void websocket_session::on_readable(error_code ec) {
@@ -92,7 +92,7 @@ void websocket_session::on_readable(error_code ec) {
 
    for (int round = 0; round < max_reads_per_wakeup; ++round) {
       auto const space = buffer.size() - held;
-      auto const bytes = socket_.read_some(net::buffer(buffer.data() + held, space), ec);
+      auto const bytes = transport_.read_some(net::buffer(buffer.data() + held, space), ec);
       if (ec == net::error::would_block || ec == net::error::try_again) {
          break;
       }
@@ -286,6 +286,9 @@ void websocket_session::on_auth_request(const std::string* token,
       return;
    }
    if (claimed_user_id) {
+      if (refuse_locked_out_client()) {
+         return;
+      }
       phase_ = phase::authenticating;
       on_auth_result(home_.context().auth->authenticate_claimed_user_id(*claimed_user_id));
       return;
@@ -297,9 +300,27 @@ void websocket_session::on_auth_request(const std::string* token,
 // ---------------------------------------------------------------------------------------------
 // Authentication
 
+bool websocket_session::refuse_locked_out_client() {
+   auto& context = home_.context();
+   if (!context.auth_failures_per_ip.tracking_any()) {
+      return false;
+   }
+   auto const address = transport_.remote_address();
+   if (context.auth_failures_per_ip.locked_for(address, steady_clock::now()).count() == 0) {
+      return false;
+   }
+   context.metrics.refused_connections.add("auth_lockout");
+   phase_ = phase::authenticating; // so that the auth deadline no longer applies
+   close(ws::close_code::auth_locked_out, "too many failed authentications from this address");
+   return true;
+}
+
 void websocket_session::start_auth(std::string_view token) {
+   if (refuse_locked_out_client()) {
+      return;
+   }
    phase_ = phase::authenticating;
-   home_.context().auth->authenticate(token, socket_.get_executor(),
+   home_.context().auth->authenticate(token, transport_.get_executor(),
                                       [weak = weak_from_this()](authenticator::outcome outcome) {
                                          if (auto self = weak.lock()) {
                                             self->on_auth_result(std::move(outcome));
@@ -315,6 +336,14 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (!outcome.ok) {
       context.metrics.auth_failures.add(outcome.failure);
       spdlog::debug("auth failed: {}", outcome.failure);
+      // An unreachable session store says nothing about the client.
+      if (!outcome.backend_unavailable && context.auth_failures_per_ip.enabled()) {
+         auto const address = transport_.remote_address();
+         if (context.auth_failures_per_ip.record_failure(address, steady_clock::now())) {
+            spdlog::warn("auth: {} locked out for {} s after {} failed authentications", address,
+                         context.settings.auth.lockout.count(), context.settings.auth.max_failures);
+         }
+      }
       if (outcome.backend_unavailable) {
          close(ws::close_code::internal_error, "authentication backend unavailable");
       } else {
@@ -331,6 +360,9 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
          return;
       }
       counted_for_user_ = true;
+   }
+   if (context.auth_failures_per_ip.tracking_any()) {
+      context.auth_failures_per_ip.record_success(transport_.remote_address());
    }
    phase_ = phase::open;
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
@@ -353,7 +385,7 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
        queue_.size() - queue_head_ >= limits.max_queued_messages) {
       // Closing touches the registry, which the router is walking right now: do it next turn.
       slow_consumer_ = true;
-      net::post(socket_.get_executor(),
+      net::post(transport_.get_executor(),
                 [self = shared_from_this()] { self->close_slow_consumer(); });
       return;
    }
@@ -403,7 +435,7 @@ void websocket_session::flush() {
       }
       error_code ec;
       auto const written =
-          socket_.write_some(std::span<const net::const_buffer>(buffers.data(), count), ec);
+          transport_.write_some(std::span<const net::const_buffer>(buffers.data(), count), ec);
       if (ec == net::error::would_block || ec == net::error::try_again) {
          wait_writable();
          return;
@@ -425,8 +457,7 @@ void websocket_session::flush() {
    } else if (close_sent_ && discard_input_) {
       // Unread input would make close() send a reset that can overtake our close frame: send
       // FIN and drain the client's bytes until it hangs up or the close deadline passes.
-      error_code ignored;
-      socket_.shutdown(tcp::socket::shutdown_send, ignored);
+      transport_.shutdown_send();
    }
 }
 
@@ -447,7 +478,7 @@ void websocket_session::consume_written(std::size_t bytes) {
 
 void websocket_session::wait_writable() {
    waiting_writable_ = true;
-   socket_.async_wait(tcp::socket::wait_write, [self = shared_from_this()](error_code ec) {
+   transport_.wait_writable([self = shared_from_this()](error_code ec) {
       self->waiting_writable_ = false;
       if (!ec) {
          self->flush();
@@ -492,11 +523,13 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    case phase::authenticating:
       if (now >= deadline_) {
          home_.context().metrics.auth_failures.add("timeout");
+         home_.context().metrics.timeouts.add("auth");
          close(ws::close_code::auth_timeout, "authentication timeout");
       }
       return;
    case phase::open:
       if (now - last_read_ >= server.idle_timeout) {
+         home_.context().metrics.timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
       } else if (now - last_read_ >= server.ping_interval &&
                  now - last_ping_ >= server.ping_interval) {
@@ -520,9 +553,7 @@ void websocket_session::terminate() {
    }
    phase_ = phase::closed;
    leave_registry();
-   error_code ignored;
-   socket_.shutdown(tcp::socket::shutdown_both, ignored);
-   socket_.close(ignored);
+   transport_.close();
    queue_.clear();
    queue_head_ = 0;
    queued_bytes_ = 0;

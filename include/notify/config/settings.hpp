@@ -17,8 +17,19 @@ struct server_settings {
    std::string websocket_path = "/ws";
    std::chrono::milliseconds ping_interval{25000};
    std::chrono::milliseconds idle_timeout{60000};
+   /// Before the upgrade: from accept (or the previous response) to the first byte of a
+   /// request; from that byte to the end of the request head; from accept to the 101 overall
+   /// (it bounds the TLS handshake too).
+   std::chrono::milliseconds request_timeout{10000};
+   std::chrono::milliseconds header_timeout{10000};
    std::chrono::milliseconds handshake_timeout{10000};
    std::chrono::milliseconds shutdown_timeout{5000};
+   /// Origins (scheme://host[:port]) allowed to open a WebSocket; empty allows any. A handshake
+   /// without an Origin header (not a browser) is allowed either way.
+   std::vector<std::string> allowed_origins;
+   /// Both set: the port speaks TLS only (wss:// and https://). PEM files.
+   std::string tls_cert_file;
+   std::string tls_key_file;
 };
 
 struct auth_settings {
@@ -27,6 +38,10 @@ struct auth_settings {
    bool allow_insecure_user_id = false;     ///< the seed's {"type":"auth","userId":...}
    std::chrono::milliseconds timeout{10000};
    std::chrono::seconds jwt_leeway{30};
+   /// After this many failed authentications from one address within `lockout`, its further
+   /// attempts are refused until `lockout` has passed since the last counted failure. 0 = off.
+   unsigned max_failures = 5;
+   std::chrono::seconds lockout{900};
 };
 
 struct limits_settings {
@@ -40,6 +55,10 @@ struct limits_settings {
    std::size_t max_connections = 0;
    std::size_t max_connections_per_user = 0;
    std::size_t max_connections_per_ip = 0;
+   /// Token bucket per client address for WebSocket handshakes: refilled at this many per
+   /// second, holding at most `handshake_burst_per_ip`. 0 = no rate limit. Over it: HTTP 429.
+   unsigned handshake_rate_per_ip = 0;
+   unsigned handshake_burst_per_ip = 20;
 };
 
 struct routing_settings {

@@ -71,8 +71,14 @@ inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
     "session_not_found", "session_invalid",       "session_disabled", "backend_unavailable",
     "insecure_disabled", "missing_token",         "timeout",          "other"};
 
-inline constexpr std::array<std::string_view, 4> connection_limit_reasons{"total", "per_ip",
-                                                                          "per_user", "other"};
+/// total / per_ip / handshake_rate / auth_lockout / origin refuse the upgrade (503, 429, 429,
+/// 429, 403); per_user closes with 4003 after auth; a locked-out auth message closes with 4029.
+inline constexpr std::array<std::string_view, 7> connection_limit_reasons{
+    "total", "per_ip", "per_user", "handshake_rate", "auth_lockout", "origin", "other"};
+
+/// The stage a connection was in when its time ran out (see server_settings).
+inline constexpr std::array<std::string_view, 6> timeout_stages{"request", "header", "handshake",
+                                                                "auth",    "idle",   "other"};
 
 /// Every number /metrics shows. One instance per process, shared by all shards.
 struct gateway_metrics {
@@ -90,6 +96,7 @@ struct gateway_metrics {
    counter protocol_errors;
    counter slow_consumers; ///< connections closed with 4004 because they fell too far behind
    labelled_counter<connection_limit_reasons.size()> refused_connections{connection_limit_reasons};
+   labelled_counter<timeout_stages.size()> timeouts{timeout_stages};
 };
 
 /// The Prometheus text for every metric above.

@@ -42,6 +42,7 @@ private:
    const config::settings& settings_;
    metrics::gateway_metrics metrics_;
    readiness readiness_;
+   std::unique_ptr<boost::asio::ssl::context> tls_context_;
    gateway_context context_;
    std::vector<std::unique_ptr<shard>> shards_;
    std::unique_ptr<redis::command_client> session_lookups_;

@@ -2,11 +2,14 @@
 
 #include "notify/config/settings.hpp"
 #include "notify/metrics/gateway_metrics.hpp"
+#include "notify/server/auth_lockout.hpp"
 #include "notify/server/authenticator.hpp"
 #include "notify/server/connection_counter.hpp"
+#include "notify/server/handshake_rate_limiter.hpp"
 #include "notify/server/readiness.hpp"
 
 #include <atomic>
+#include <boost/asio/ssl/context.hpp>
 #include <functional>
 #include <string>
 #include <utility>
@@ -30,6 +33,10 @@ struct gateway_context {
        shard_presence_changed;
    connection_counter connections_per_ip;
    connection_counter connections_per_user;
+   handshake_rate_limiter handshakes_per_ip;
+   auth_lockout auth_failures_per_ip;
+   /// Set once before any connection is accepted when the port speaks TLS; else null.
+   boost::asio::ssl::context* tls = nullptr;
 };
 
 } // namespace notify::server

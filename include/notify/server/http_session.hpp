@@ -2,6 +2,7 @@
 
 #include "notify/server/net.hpp"
 
+#include <boost/beast/ssl.hpp>
 #include <memory>
 #include <optional>
 
@@ -9,32 +10,48 @@ namespace notify::server {
 
 class shard;
 
-/// Reads plain HTTP requests on a fresh connection: answers /healthz, /readyz and /metrics, and
-/// hands a valid WebSocket upgrade of the configured path to a websocket_session. Every read has
-/// a deadline and a size limit, so a slow or huge request cannot hold a connection open.
-class http_session : public std::enable_shared_from_this<http_session> {
+/// Reads HTTP requests on a fresh connection: answers /healthz, /readyz and /metrics, and hands
+/// a valid WebSocket upgrade of the configured path to a websocket_session. Every stage has a
+/// deadline (TLS handshake, first byte, request head, response) and every read a size limit,
+/// so a slow or huge request cannot hold a connection open.
+///
+/// `Stream` is beast::tcp_stream, or beast::ssl_stream over one when the port speaks TLS.
+template <class Stream>
+class basic_http_session : public std::enable_shared_from_this<basic_http_session<Stream>> {
 public:
-   http_session(tcp::socket socket, shard& home);
+   basic_http_session(Stream stream, shard& home);
    void run();
 
 private:
+   using request = http::request<http::empty_body>;
    using request_parser = http::request_parser<http::empty_body>;
    using response = http::response<http::string_body>;
 
-   void do_read();
+   void on_tls_handshake(error_code ec);
+   void wait_for_request();
+   void on_first_bytes(error_code ec, std::size_t bytes);
+   void read_request();
    void on_read(error_code ec);
-   void handle_request(const http::request<http::empty_body>& request);
-   void upgrade(const http::request<http::empty_body>& request);
+   void handle_request(const request& req);
+   void upgrade(const request& req);
+   /// True, with the refusal sent, when the origin, handshake rate or auth lockout rules out
+   /// this upgrade.
+   bool refuse_by_policy(const request& req, const std::string& client_address);
    void send(response&& reply);
    void on_written(error_code ec, bool keep_alive);
+   void finish();
    response make_response(http::status status, std::string body, std::string_view content_type,
-                          const http::request<http::empty_body>& request) const;
+                          const request& req) const;
+   std::string client_address();
 
-   beast::tcp_stream stream_;
+   Stream stream_;
    shard& home_;
    beast::flat_buffer buffer_;
    std::optional<request_parser> parser_;
    std::shared_ptr<response> pending_response_;
 };
+
+using http_session = basic_http_session<beast::tcp_stream>;
+using tls_http_session = basic_http_session<beast::ssl_stream<beast::tcp_stream>>;
 
 } // namespace notify::server

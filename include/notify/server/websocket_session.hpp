@@ -3,6 +3,7 @@
 #include "notify/server/authenticator.hpp"
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/net.hpp"
+#include "notify/server/session_transport.hpp"
 #include "notify/ws/frame.hpp"
 
 #include <cstdint>
@@ -27,7 +28,7 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
 public:
    /// `counted_address`: the client address this connection holds a per-IP slot for (released
    /// when it ends), or empty.
-   websocket_session(tcp::socket socket, shard& home, std::string counted_address = {});
+   websocket_session(session_transport transport, shard& home, std::string counted_address = {});
    ~websocket_session() override;
 
    /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
@@ -62,6 +63,8 @@ private:
 
    // Authentication
    void start_auth(std::string_view token);
+   /// True (after closing with 4029) when this client's address is locked out.
+   bool refuse_locked_out_client();
    void on_auth_result(authenticator::outcome outcome);
 
    // Writing
@@ -80,7 +83,7 @@ private:
    void leave_registry();
    void revoke_authentication();
 
-   tcp::socket socket_;
+   session_transport transport_;
    shard& home_;
    std::vector<ws::shared_frame> queue_;
    std::size_t queue_head_ = 0;   ///< first frame not fully written

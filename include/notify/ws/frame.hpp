@@ -33,6 +33,7 @@ inline constexpr std::uint16_t auth_failed = 4001;
 inline constexpr std::uint16_t auth_timeout = 4002;
 inline constexpr std::uint16_t connection_limit = 4003;
 inline constexpr std::uint16_t slow_consumer = 4004;
+inline constexpr std::uint16_t auth_locked_out = 4005;
 } // namespace close_code
 
 using shared_frame = std::shared_ptr<const std::string>;

@@ -129,13 +129,20 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"server.websocket_path", "/live"},
        {"server.ping_interval_ms", "1000"},
        {"server.idle_timeout_ms", "2000"},
+       {"server.request_timeout_ms", "2500"},
+       {"server.header_timeout_ms", "2600"},
        {"server.handshake_timeout_ms", "3000"},
+       {"server.allowed_origins", "https://a.example, http://localhost:3000"},
+       {"server.tls.cert_file", "/etc/gw/cert.pem"},
+       {"server.tls.key_file", "/etc/gw/key.pem"},
        {"server.shutdown_timeout_ms", "4000"},
        {"auth.jwt_secret", secret_b},
        {"auth.session_prefix", "sess/"},
        {"auth.allow_insecure_user_id", "yes"},
        {"auth.timeout_ms", "5000"},
        {"auth.jwt_leeway_s", "6"},
+       {"auth.max_failures", "8"},
+       {"auth.lockout_s", "60"},
        {"limits.max_inbound_bytes", "100"},
        {"limits.max_protocol_errors", "9"},
        {"limits.max_queued_bytes", "65536"},
@@ -143,6 +150,8 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"limits.max_connections", "1000"},
        {"limits.max_connections_per_user", "3"},
        {"limits.max_connections_per_ip", "50"},
+       {"limits.handshake_rate_per_ip", "10"},
+       {"limits.handshake_burst_per_ip", "30"},
        {"routing.user_channel_pattern", "u.*.n"},
        {"routing.global_channel", "everyone"},
        {"routing.max_payload_bytes", "2048"},
@@ -172,13 +181,23 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.server.websocket_path, "/live");
    EXPECT_EQ(loaded.server.ping_interval.count(), 1000);
    EXPECT_EQ(loaded.server.idle_timeout.count(), 2000);
+   EXPECT_EQ(loaded.server.request_timeout.count(), 2500);
+   EXPECT_EQ(loaded.server.header_timeout.count(), 2600);
    EXPECT_EQ(loaded.server.handshake_timeout.count(), 3000);
    EXPECT_EQ(loaded.server.shutdown_timeout.count(), 4000);
+   EXPECT_EQ(loaded.server.allowed_origins,
+             (std::vector<std::string>{"https://a.example", "http://localhost:3000"}));
+   EXPECT_EQ(loaded.server.tls_cert_file, "/etc/gw/cert.pem");
+   EXPECT_EQ(loaded.server.tls_key_file, "/etc/gw/key.pem");
    EXPECT_EQ(loaded.auth.jwt_secret, secret_b);
    EXPECT_EQ(loaded.auth.session_prefix, "sess/");
    EXPECT_TRUE(loaded.auth.allow_insecure_user_id);
    EXPECT_EQ(loaded.auth.timeout.count(), 5000);
    EXPECT_EQ(loaded.auth.jwt_leeway.count(), 6);
+   EXPECT_EQ(loaded.auth.max_failures, 8U);
+   EXPECT_EQ(loaded.auth.lockout.count(), 60);
+   EXPECT_EQ(loaded.limits.handshake_rate_per_ip, 10U);
+   EXPECT_EQ(loaded.limits.handshake_burst_per_ip, 30U);
    EXPECT_EQ(loaded.limits.max_queued_bytes, 65536U);
    EXPECT_EQ(loaded.limits.max_queued_messages, 77U);
    EXPECT_EQ(loaded.limits.max_connections, 1000U);
@@ -201,6 +220,20 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.redis.reconnect_max_delay.count(), 20);
    EXPECT_EQ(loaded.log.level, "warn");
    EXPECT_TRUE(loaded.redis_configured);
+}
+
+TEST(settings_loader, lists_come_from_json_arrays_and_nested_groups) {
+   settings_loader loader;
+   loader.apply_json_text(R"({"server": {"allowed_origins": ["https://a.example"],
+                                          "tls": {"cert_file": "c.pem", "key_file": "k.pem"}}})",
+                          "test.json");
+   auto const& loaded = loader.current();
+   EXPECT_EQ(loaded.server.allowed_origins, std::vector<std::string>{"https://a.example"});
+   EXPECT_EQ(loaded.server.tls_cert_file, "c.pem");
+   EXPECT_EQ(loaded.server.tls_key_file, "k.pem");
+   EXPECT_THROW(loader.apply_json_text(R"({"server": {"allowed_origins": [1]}})", "t"),
+                config_error);
+   EXPECT_THROW(loader.apply_json_text(R"({"server": {"tls": {"nope": "x"}}})", "t"), config_error);
 }
 
 TEST(settings_loader, short_environment_forms) {

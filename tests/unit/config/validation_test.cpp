@@ -60,6 +60,39 @@ TEST(validate, idle_timeout_must_exceed_ping_interval) {
              "<valid>");
 }
 
+TEST(validate, allowed_origins_are_bare_origins) {
+   auto with = [](std::string origin) {
+      return failing_key([&](settings& c) { c.server.allowed_origins = {origin}; });
+   };
+   EXPECT_EQ(with("https://app.example.com"), "<valid>");
+   EXPECT_EQ(with("http://localhost:3000"), "<valid>");
+   EXPECT_EQ(with("*"), "<valid>");
+   EXPECT_EQ(with("https://app.example.com/"), "server.allowed_origins");
+   EXPECT_EQ(with("app.example.com"), "server.allowed_origins");
+   EXPECT_EQ(with("https://"), "server.allowed_origins");
+   EXPECT_EQ(with("https://a.example\x01"), "server.allowed_origins");
+}
+
+TEST(validate, tls_needs_both_files) {
+   EXPECT_EQ(failing_key([](settings& c) { c.server.tls_cert_file = "c.pem"; }),
+             "server.tls.key_file");
+   EXPECT_EQ(failing_key([](settings& c) { c.server.tls_key_file = "k.pem"; }),
+             "server.tls.cert_file");
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.server.tls_cert_file = "c.pem";
+                c.server.tls_key_file = "k.pem";
+             }),
+             "<valid>");
+}
+
+TEST(validate, lockout_and_handshake_rate) {
+   EXPECT_EQ(failing_key([](settings& c) { c.auth.lockout = std::chrono::seconds(0); }),
+             "auth.lockout_s");
+   EXPECT_EQ(failing_key([](settings& c) { c.auth.max_failures = 0; }), "<valid>");
+   EXPECT_EQ(failing_key([](settings& c) { c.limits.handshake_burst_per_ip = 0; }),
+             "limits.handshake_burst_per_ip");
+}
+
 TEST(validate, websocket_path_starts_with_a_slash) {
    EXPECT_EQ(failing_key([](settings& c) { c.server.websocket_path = "ws"; }),
              "server.websocket_path");
