@@ -95,13 +95,10 @@ template <class Stream> void basic_http_session<Stream>::read_request() {
 }
 
 template <class Stream> void basic_http_session<Stream>::on_read(error_code ec) {
-   request none;
-   none.version(11);
-   none.keep_alive(false);
    if (is_timeout(ec)) {
-      // A request head that trickles in (slowloris) is cut off at the header deadline.
+      // A request head that trickles in (slowloris) is cut off at the header deadline; the
+      // stream has closed the socket already (like nginx, no 408 is sent).
       home_.context().metrics.timeouts.add("header");
-      send(make_response(http::status::request_timeout, "request timeout\n", "text/plain", none));
       return;
    }
    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
@@ -111,6 +108,9 @@ template <class Stream> void basic_http_session<Stream>::on_read(error_code ec) 
    }
    if (ec) {
       // A malformed or oversized request: say so if the socket still takes it, then close.
+      request none;
+      none.version(11);
+      none.keep_alive(false);
       auto const status = ec == http::error::header_limit || ec == http::error::body_limit
                               ? http::status::request_header_fields_too_large
                               : http::status::bad_request;

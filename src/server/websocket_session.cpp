@@ -155,7 +155,7 @@ void websocket_session::on_frame(const ws::frame_view& frame, std::string_view p
    switch (frame.op) {
    case ws::opcode::ping:
       if (phase_ != phase::closing) {
-         enqueue(ws::make_frame(ws::opcode::pong, payload));
+         enqueue_reply(ws::make_frame(ws::opcode::pong, payload));
       }
       return;
    case ws::opcode::pong:
@@ -246,7 +246,7 @@ void websocket_session::on_text_message(std::string_view text) {
    }
    auto const& name = type->get_ref<const std::string&>();
    if (name == "ping") {
-      enqueue(home_.pong_message_frame());
+      enqueue_reply(home_.pong_message_frame());
       return;
    }
    if (name == "auth") {
@@ -392,8 +392,20 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
    enqueue(frame);
 }
 
+void websocket_session::enqueue_reply(ws::shared_frame frame) {
+   auto const& limits = home_.context().settings.limits;
+   if (queued_bytes_ + frame->size() > limits.max_queued_bytes ||
+       queue_.size() - queue_head_ >= limits.max_queued_messages) {
+      // A client that keeps asking (pings) but never reads the answers.
+      slow_consumer_ = true;
+      close_slow_consumer();
+      return;
+   }
+   enqueue(std::move(frame));
+}
+
 void websocket_session::close_slow_consumer() {
-   if (phase_ == phase::closed) {
+   if (phase_ == phase::closed || close_sent_) {
       return;
    }
    home_.context().metrics.slow_consumers.add(1);
@@ -487,7 +499,7 @@ void websocket_session::wait_writable() {
 }
 
 void websocket_session::send_error(std::string_view code, std::string_view message) {
-   enqueue(ws::make_frame(ws::opcode::text, error_message(code, message)));
+   enqueue_reply(ws::make_frame(ws::opcode::text, error_message(code, message)));
 }
 
 void websocket_session::count_protocol_error() {

@@ -69,6 +69,8 @@ private:
 
    // Writing
    void enqueue(ws::shared_frame frame);
+   /// Queues an answer to the client (pong, error) within the same limits as notifications.
+   void enqueue_reply(ws::shared_frame frame);
    /// Frees what the client has not read and closes it with 4004.
    void close_slow_consumer();
    void wait_writable();
