@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -57,7 +58,21 @@ std::string read_config_file(std::string const& path) {
    return text;
 }
 
-std::string parse_problem(nlohmann::json::parse_error const& error) {
+/// Setting names are plain identifiers; anything else (empty, control bytes, megabytes of text)
+/// cannot name a setting and must not reach an error message as it is.
+void check_name(std::string const& name, std::string_view where, std::string_view origin) {
+   constexpr std::size_t max_name_bytes = 64;
+   bool const plain = !name.empty() && name.size() <= max_name_bytes &&
+                      std::all_of(name.begin(), name.end(),
+                                  [](unsigned char c) { return std::isalnum(c) != 0 || c == '_'; });
+   if (!plain) {
+      throw config_error("config", "unknown " + std::string(where) + " " +
+                                       detail::quote_value(name.substr(0, max_name_bytes)) +
+                                       " in " + std::string(origin));
+   }
+}
+
+std::string parse_problem(nlohmann::json::exception const& error) {
    // Drop nlohmann's "[json.exception.parse_error.101] " tag; keep line, column and reason.
    std::string_view text(error.what());
    if (auto const tag_end = text.find("] "); text.starts_with('[') && tag_end != text.npos) {
@@ -68,14 +83,16 @@ std::string parse_problem(nlohmann::json::parse_error const& error) {
 
 /// Section members, and members of nested groups such as server.tls, as dotted keys.
 void collect_values(std::string const& prefix, nlohmann::json const& group,
-                    std::vector<std::pair<std::string, nlohmann::json const*>>& values) {
+                    std::vector<std::pair<std::string, nlohmann::json const*>>& values,
+                    std::string_view origin) {
    for (auto const& [name, value] : group.items()) {
       if (is_comment(name)) {
          continue;
       }
+      check_name(name, "setting", origin);
       auto key = prefix + '.' + name;
       if (value.is_object()) {
-         collect_values(key, value, values);
+         collect_values(key, value, values, origin);
       } else {
          values.emplace_back(std::move(key), &value);
       }
@@ -95,7 +112,8 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
    nlohmann::json document;
    try {
       document = nlohmann::json::parse(text);
-   } catch (nlohmann::json::parse_error const& error) {
+   } catch (nlohmann::json::exception const& error) {
+      // parse_error, and out_of_range for numbers such as 1e999.
       throw config_error("config",
                          std::string(origin) + " is not valid JSON: " + parse_problem(error));
    }
@@ -109,6 +127,7 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       if (is_comment(section)) {
          continue;
       }
+      check_name(section, "section", origin);
       if (!is_section(section)) {
          throw config_error(section, "unknown section (from " + std::string(origin) +
                                          "); expected server, auth, limits, routing, redis or log");
@@ -116,7 +135,7 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       if (!body.is_object()) {
          throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");
       }
-      collect_values(section, body, values);
+      collect_values(section, body, values, origin);
    }
    // The URL sets several redis fields; the file's own redis keys refine it.
    std::stable_partition(values.begin(), values.end(),

@@ -1,5 +1,6 @@
 #include "notify/config/loader.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -234,6 +235,25 @@ TEST(settings_loader, lists_come_from_json_arrays_and_nested_groups) {
    EXPECT_THROW(loader.apply_json_text(R"({"server": {"allowed_origins": [1]}})", "t"),
                 config_error);
    EXPECT_THROW(loader.apply_json_text(R"({"server": {"tls": {"nope": "x"}}})", "t"), config_error);
+}
+
+TEST(settings_loader, hostile_file_contents_give_config_errors) {
+   // Found by fuzz/config_json: an overflowing number used to escape as another exception type
+   // and abort the process; odd names went into messages unescaped.
+   for (auto const* text : {R"({"server":{"port":1e999}})", R"({"":{}})",
+                            "{\"server\":{\"\\u001b[2J\":1}}", R"({"server":{"":1}})"}) {
+      settings_loader loader;
+      try {
+         loader.apply_json_text(text, "t.json");
+         ADD_FAILURE() << "accepted " << text;
+      } catch (config_error const& error) {
+         EXPECT_EQ(error.key, "config") << text;
+         std::string_view const message = error.what();
+         EXPECT_TRUE(std::none_of(message.begin(), message.end(), [](unsigned char c) {
+            return c < 0x20;
+         })) << message;
+      }
+   }
 }
 
 TEST(settings_loader, short_environment_forms) {

@@ -1,0 +1,56 @@
+// Channel names and payloads come from Redis. Input: the channel on the first line, the payload
+// after it. Three schemes cover a prefix and a suffix, a prefix only, and a bare '*'.
+
+#include "fuzz_support.hpp"
+#include "notify/common/user_id.hpp"
+#include "notify/routing/channel.hpp"
+#include "notify/routing/notification.hpp"
+
+#include <array>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace notify;
+using routing::route;
+
+constexpr std::size_t max_user_id_bytes = 256;
+constexpr std::size_t max_payload_bytes = 1024;
+
+void check_channel(routing::channel_scheme const& scheme, std::string_view channel,
+                   std::string_view payload) {
+   auto const parsed = scheme.parse(channel);
+   if (parsed.target && parsed.target->kind == route::scope::user) {
+      FUZZ_CHECK(valid_user_id(parsed.target->user_id, max_user_id_bytes));
+      FUZZ_CHECK(scheme.user_channel(parsed.target->user_id) == channel); // parse inverts it
+   } else if (parsed.target) {
+      FUZZ_CHECK(channel == scheme.global_channel() && parsed.target->user_id.empty());
+   }
+
+   auto const prepared = routing::prepare_notification(scheme, channel, payload, max_payload_bytes);
+   if (!prepared.ready) {
+      FUZZ_CHECK(!routing::reason(prepared.dropped).empty());
+      return;
+   }
+   FUZZ_CHECK(parsed.target && prepared.ready->target.kind == parsed.target->kind &&
+              prepared.ready->target.user_id == parsed.target->user_id);
+   FUZZ_CHECK(payload.size() <= max_payload_bytes && valid_utf8(payload));
+   FUZZ_CHECK(nlohmann::json::accept(payload));
+   auto const& frame = prepared.ready->frame;
+   FUZZ_CHECK(frame && frame->size() > payload.size() && frame->ends_with(payload));
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size) {
+   static std::array<routing::channel_scheme, 3> const schemes = {
+       routing::channel_scheme("user:*:notifications", "global_notifications", max_user_id_bytes),
+       routing::channel_scheme("u:*", "all", max_user_id_bytes),
+       routing::channel_scheme("*", "", max_user_id_bytes),
+   };
+   auto const [channel, payload] = fuzz::split_first_line(fuzz::as_text(data, size));
+   for (auto const& scheme : schemes) {
+      check_channel(scheme, channel, payload);
+   }
+   return 0;
+}
