@@ -223,6 +223,7 @@ private:
          outage_ = false;
          break;
       case subscriber_state::backoff:
+         last_failure_ = reason;
          if (!outage_) {
             outage_ = true;
             outage_started_ = clock::now();
@@ -243,7 +244,10 @@ private:
          break;
       }
       if (handlers_.on_state && now_state != subscriber_state::stopped) {
-         handlers_.on_state(now_state, reason);
+         // A retry in flight must not hide why the last one failed (/readyz shows this).
+         bool const retrying = outage_ && now_state != subscriber_state::backoff;
+         handlers_.on_state(now_state,
+                            retrying ? reason + "; last failure: " + last_failure_ : reason);
       }
    }
 
@@ -259,6 +263,7 @@ private:
    bool outage_ = false;
    clock::time_point outage_started_{};
    std::uint64_t outage_failures_ = 0;
+   std::string last_failure_; ///< why the link last failed, while the outage lasts
    log_rate_limiter malformed_log_;
 };
 

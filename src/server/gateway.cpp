@@ -39,7 +39,9 @@ gateway::gateway(const config::settings& settings)
                .handshakes_per_ip{settings.limits.handshake_rate_per_ip,
                                   settings.limits.handshake_burst_per_ip},
                .auth_failures_per_ip{settings.auth.max_failures, settings.auth.lockout},
-               .tls = tls_context_.get()} {
+               .tls = tls_context_.get(),
+               .started_at = steady_clock::now(),
+               .rates = {}} {
    auto const count = shard_count(settings);
    for (unsigned i = 0; i < count; ++i) {
       shards_.push_back(std::make_unique<shard>(i, context_));
@@ -68,12 +70,17 @@ gateway::gateway(const config::settings& settings)
                                                    settings.routing.max_payload_bytes, metrics_);
    context_.shard_presence_changed = [this, executor = home.io().get_executor()](
                                          unsigned shard_index,
-                                         std::vector<std::pair<std::string, bool>> changes) {
-      net::post(executor, [this, shard_index, changes = std::move(changes)] {
-         for (auto const& [user_id, present] : changes) {
-            router_->on_user_presence(shard_index, user_id, present);
-         }
-      });
+                                         std::vector<std::pair<std::string, bool>> changes,
+                                         std::function<void()> applied) {
+      net::post(executor,
+                [this, shard_index, changes = std::move(changes), applied = std::move(applied)] {
+                   for (auto const& [user_id, present] : changes) {
+                      router_->on_user_presence(shard_index, user_id, present);
+                   }
+                   if (applied) {
+                      applied();
+                   }
+                });
    };
    redis::subscriber::handlers handlers;
    handlers.on_message = [this](std::string&& channel, std::string&& payload) {

@@ -1,7 +1,9 @@
 #include "notify/server/http_session.hpp"
 
+#include "notify/server/embedded_assets.hpp"
 #include "notify/server/http_util.hpp"
 #include "notify/server/shard.hpp"
+#include "notify/server/stats.hpp"
 #include "notify/server/tls_channel.hpp"
 #include "notify/server/websocket_session.hpp"
 #include "notify/ws/handshake.hpp"
@@ -141,8 +143,10 @@ basic_http_session<Stream>::make_response(http::status status, std::string body,
 template <class Stream> void basic_http_session<Stream>::handle_request(const request& req) {
    auto& context = home_.context();
    auto const path = target_path(req.target());
+   bool const page_path = path == "/" || path == "/stats" || path == "/notify-client.js";
    bool const known = path == "/healthz" || path == "/readyz" || path == "/metrics" ||
-                      path == context.settings.server.websocket_path;
+                      path == context.settings.server.websocket_path ||
+                      (page_path && context.settings.server.status_page);
    if (!known) {
       send(make_response(http::status::not_found, "not found\n", "text/plain", req));
       return;
@@ -188,7 +192,37 @@ template <class Stream> void basic_http_session<Stream>::handle_request(const re
                          "text/plain; version=0.0.4; charset=utf-8", req));
       return;
    }
+   if (page_path) {
+      serve_status_page(path, req);
+      return;
+   }
    upgrade(req);
+}
+
+template <class Stream>
+void basic_http_session<Stream>::serve_status_page(std::string_view path, const request& req) {
+   if (path == "/stats") {
+      send(make_response(http::status::ok, render_stats(home_.context()) + "\n", "application/json",
+                         req));
+      return;
+   }
+   bool const page = path == "/";
+   auto reply =
+       make_response(http::status::ok, std::string(page ? status_page_html() : notify_client_js()),
+                     page ? "text/html; charset=utf-8" : "text/javascript; charset=utf-8", req);
+   reply.set("X-Content-Type-Options", "nosniff");
+   if (!page) {
+      // Pages on other origins import the client straight from the gateway (a module script
+      // import is a CORS request); the file is public and carries no credentials.
+      reply.set(http::field::access_control_allow_origin, "*");
+   }
+   if (page) {
+      // Everything the page needs is inline or from this origin; nothing may frame it.
+      reply.set("Content-Security-Policy",
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'unsafe-inline'; "
+                "connect-src 'self' ws: wss:; img-src 'self' data:; frame-ancestors 'none'");
+   }
+   send(std::move(reply));
 }
 
 template <class Stream> std::string basic_http_session<Stream>::client_address() {

@@ -55,17 +55,48 @@ void shard::user_presence_changed(const std::string& user_id, bool present) {
    if (stopped_) {
       return; // connections destroyed with the loop: nobody is left to tell
    }
-   if (presence_changes_.empty()) {
+   presence_changes_.emplace_back(user_id, present);
+   post_presence_forward();
+}
+
+void shard::sync_presence(const std::shared_ptr<websocket_session>& session) {
+   if (stopped_) {
+      return;
+   }
+   awaiting_presence_sync_.push_back(session);
+   post_presence_forward();
+}
+
+void shard::post_presence_forward() {
+   if (!presence_post_pending_) {
+      presence_post_pending_ = true;
       net::post(io_, [this] { forward_presence_changes(); });
    }
-   presence_changes_.emplace_back(user_id, present);
 }
 
 void shard::forward_presence_changes() {
-   if (context_.shard_presence_changed && !presence_changes_.empty()) {
-      context_.shard_presence_changed(index_, std::move(presence_changes_));
-   }
+   presence_post_pending_ = false;
+   auto changes = std::move(presence_changes_);
    presence_changes_.clear();
+   auto waiting = std::move(awaiting_presence_sync_);
+   awaiting_presence_sync_.clear();
+   auto release = [waiting = std::move(waiting)] {
+      for (auto const& entry : waiting) {
+         if (auto session = entry.lock()) {
+            session->on_presence_synced();
+         }
+      }
+   };
+   if (!context_.shard_presence_changed) {
+      release();
+      return;
+   }
+   // The router applies the batch on its own thread, then hands the release back to this one;
+   // posts from one thread to another run in order, so deliveries the router sends after the
+   // batch arrive after the auth_ok they release.
+   context_.shard_presence_changed(
+       index_, std::move(changes),
+       [this, release = std::move(release)]() mutable { net::post(io_, std::move(release)); });
 }
 
 void shard::start() {

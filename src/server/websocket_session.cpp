@@ -276,7 +276,7 @@ void websocket_session::on_auth_request(const std::string* token,
       count_protocol_error();
       return;
    }
-   if (phase_ == phase::authenticating) {
+   if (phase_ == phase::authenticating || phase_ == phase::joining) {
       send_error("auth_in_progress", "authentication is in progress");
       count_protocol_error();
       return;
@@ -364,11 +364,21 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (context.auth_failures_per_ip.tracking_any()) {
       context.auth_failures_per_ip.record_success(transport_.remote_address());
    }
-   phase_ = phase::open;
+   // auth_ok waits until the router has this shard's presence for the user: a client that
+   // has seen auth_ok must get every message published after it, even on another thread.
+   phase_ = phase::joining;
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
       home_.user_presence_changed(user_id(), true);
    }
    context.metrics.authenticated_connections.add(1);
+   home_.sync_presence(shared_from_this());
+}
+
+void websocket_session::on_presence_synced() {
+   if (phase_ != phase::joining) {
+      return; // closed meanwhile
+   }
+   phase_ = phase::open;
    nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
    enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
 }
@@ -533,6 +543,7 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    switch (phase_) {
    case phase::awaiting_auth:
    case phase::authenticating:
+   case phase::joining:
       if (now >= deadline_) {
          home_.context().metrics.auth_failures.add("timeout");
          home_.context().metrics.timeouts.add("auth");

@@ -125,3 +125,23 @@ TEST_F(routing_test, messages_of_a_user_with_no_connection_are_not_an_error) {
 
 } // namespace
 } // namespace notify::test
+
+namespace notify::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// auth_ok is a promise: a message published after the client has seen it is delivered, even
+// when the connection lives on another thread than the router (it used to be lost now and then).
+TEST_F(routing_test, a_message_published_right_after_auth_ok_is_always_delivered) {
+   start_gateway({"--threads", "2"});
+   for (int i = 0; i < 300; ++i) {
+      auto const user = "fresh-" + std::to_string(i);
+      auto client = connect_as(user);
+      publish("user:" + user + ":notifications", R"({"i":)" + std::to_string(i) + "}");
+      ASSERT_EQ(client->read_message(2s), R"({"i":)" + std::to_string(i) + "}") << "user " << user;
+   }
+}
+
+} // namespace
+} // namespace notify::test

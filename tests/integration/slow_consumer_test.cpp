@@ -61,7 +61,10 @@ protected:
          EXPECT_TRUE(reader->is_open());
       }
       // Messages are shared, and the stuck client's queue was freed: memory stays small.
+      // (Not under ASan, which holds freed memory in quarantine on purpose.)
+#if !defined(__SANITIZE_ADDRESS__)
       EXPECT_LT(resident_kib(gateway_->pid()), 64 * 1024);
+#endif
    }
 };
 

@@ -198,9 +198,10 @@ TEST_F(tls_test, sigterm_closes_wss_clients_with_1001) {
    auto client = connected_client();
    ASSERT_FALSE(client->upgrade("/ws?token=" + token_for("1")));
    ASSERT_TRUE(client->read().has_value()); // auth_ok
-   ::kill(gateway_->pid(), SIGTERM);
+   ASSERT_TRUE(gateway_->signal(SIGTERM));
    EXPECT_FALSE(client->read().has_value());
    EXPECT_EQ(client->close_code(), 1001) << client->last_error();
+   EXPECT_EQ(gateway_->wait_exit(5s), 0);
 }
 
 TEST_F(tls_test, plain_http_on_the_tls_port_is_dropped_and_the_gateway_carries_on) {

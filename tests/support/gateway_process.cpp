@@ -290,6 +290,9 @@ gateway_process::~gateway_process() {
       if (!wait_exit(stop_grace)) {
          kill_and_reap();
       }
+      // A crash, a sanitizer report (UBSan exits 1) or a hang at shutdown fails the test that
+      // ran the gateway, even when the test itself saw nothing wrong.
+      EXPECT_EQ(exit_code_.value_or(-1), 0) << "notify-gateway did not exit cleanly";
    }
    if (::testing::Test::HasFailure()) {
       std::cerr << "---- notify-gateway log (" << log_path_ << ", kept) ----\n"

@@ -30,6 +30,9 @@ struct server_settings {
    /// Both set: the port speaks TLS only (wss:// and https://). PEM files.
    std::string tls_cert_file;
    std::string tls_key_file;
+   /// GET / (a live status page with a "try it" panel), /stats (its JSON) and
+   /// /notify-client.js (the browser client).
+   bool status_page = true;
 };
 
 struct auth_settings {

@@ -7,6 +7,7 @@
 #include "notify/server/connection_counter.hpp"
 #include "notify/server/handshake_rate_limiter.hpp"
 #include "notify/server/readiness.hpp"
+#include "notify/server/traffic_rates.hpp"
 
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
@@ -28,8 +29,9 @@ struct gateway_context {
    /// Set once before any connection is accepted: lets the router learn which shards hold
    /// which users, so a user's message wakes only the shards that have that user.
    /// Each change is a user id and whether the shard now has (true) or no longer has (false)
-   /// a connection of that user.
-   std::function<void(unsigned shard, std::vector<std::pair<std::string, bool>> changes)>
+   /// a connection of that user. `applied` is called on the router's thread once they are in.
+   std::function<void(unsigned shard, std::vector<std::pair<std::string, bool>> changes,
+                      std::function<void()> applied)>
        shard_presence_changed;
    connection_counter connections_per_ip;
    connection_counter connections_per_user;
@@ -37,6 +39,8 @@ struct gateway_context {
    auth_lockout auth_failures_per_ip;
    /// Set once before any connection is accepted when the port speaks TLS; else null.
    boost::asio::ssl::context* tls = nullptr;
+   std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();
+   traffic_rates rates;
 };
 
 } // namespace notify::server

@@ -34,6 +34,8 @@ private:
    void on_read(error_code ec);
    void handle_request(const request& req);
    void upgrade(const request& req);
+   /// GET /, /stats and /notify-client.js.
+   void serve_status_page(std::string_view path, const request& req);
    /// True, with the refusal sent, when the origin, handshake rate or auth lockout rules out
    /// this upgrade.
    bool refuse_by_policy(const request& req, const std::string& client_address);

@@ -44,6 +44,9 @@ public:
    void begin_shutdown();
    /// A user's first connection on this shard arrived (true) or its last one left (false).
    void user_presence_changed(const std::string& user_id, bool present);
+   /// Calls session->on_presence_synced() once the router has applied every presence change
+   /// of this shard made so far.
+   void sync_presence(const std::shared_ptr<websocket_session>& session);
    /// Called by a connection that just left the registry.
    void on_connection_left();
    /// Stops the loop now.
@@ -52,6 +55,7 @@ public:
 private:
    void run_flush();
    void forward_presence_changes();
+   void post_presence_forward();
    void schedule_tick();
    void on_tick();
 
@@ -68,6 +72,8 @@ private:
    bool flush_posted_ = false;
    /// User presence changes of this loop turn, forwarded to the router in one post.
    std::vector<std::pair<std::string, bool>> presence_changes_;
+   std::vector<std::weak_ptr<websocket_session>> awaiting_presence_sync_;
+   bool presence_post_pending_ = false;
    net::io_context io_{1};
    net::executor_work_guard<net::io_context::executor_type> work_{io_.get_executor()};
    net::steady_timer tick_timer_{io_};

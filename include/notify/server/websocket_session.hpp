@@ -44,11 +44,22 @@ public:
 
    void on_tick(steady_clock::time_point now);
 
+   /// The router now knows this connection's user is on its shard: sends auth_ok.
+   void on_presence_synced();
+
    /// Writes everything queued, as far as the socket takes it.
    void flush();
 
 private:
-   enum class phase : std::uint8_t { awaiting_auth, authenticating, open, closing, closed };
+   /// joining: authenticated and registered, auth_ok not sent until the router knows the user.
+   enum class phase : std::uint8_t {
+      awaiting_auth,
+      authenticating,
+      joining,
+      open,
+      closing,
+      closed
+   };
 
    // Reading
    void wait_readable();
