@@ -90,7 +90,8 @@ void collect_values(std::string const& prefix, nlohmann::json const& group,
          continue;
       }
       check_name(name, "setting", origin);
-      auto key = prefix + '.' + name;
+      auto key = prefix;
+      key.append(1, '.').append(name);
       if (value.is_object()) {
          collect_values(key, value, values, origin);
       } else {
