@@ -27,6 +27,13 @@ prepare_peer() { # name peers_dir work_dir -> prints the runnable copy's dir; no
    mkdir -p "$copy"
    cp -R --preserve=timestamps "$source/." "$copy/"
    chmod -R u+w "$copy"
+   # A build tree that came with the copy holds a CMake cache bound to the shared path, which
+   # CMake refuses to reuse elsewhere: drop the cache (objects and timestamps stay).
+   local cache
+   while IFS= read -r cache; do
+      grep -q "^CMAKE_HOME_DIRECTORY:INTERNAL=$copy\$" "$cache" ||
+         rm -rf "$cache" "$(dirname "$cache")/CMakeFiles"
+   done < <(find "$copy" -name CMakeCache.txt -not -path '*/node_modules/*')
    printf '%s\n' "$copy"
 }
 
