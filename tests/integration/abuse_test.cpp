@@ -18,6 +18,24 @@ protected:
    double refused(const std::string& limit) {
       return metric_value(port(), "notify_refused_connections_total{limit=\"" + limit + "\"}");
    }
+   /// Upgrades as user 1, then sends `frame` over and over without reading a byte, until the
+   /// gateway counts a slow consumer (or 20 s pass).
+   void flood_without_reading(const std::string& frame) {
+      // A small receive buffer: the answers back up in the gateway, not in this process's kernel.
+      raw_connection flooder(port(), "127.0.0.1", 4096);
+      ASSERT_TRUE(flooder.send(upgrade_request("/ws?token=" + token_for("1"))));
+      std::string burst;
+      for (int i = 0; i < 1000; ++i) {
+         burst += frame;
+      }
+      auto const deadline = std::chrono::steady_clock::now() + 20s;
+      while (std::chrono::steady_clock::now() < deadline &&
+             metric_value(port(), "notify_slow_consumer_closes_total") < 1) {
+         flooder.send_without_waiting(burst);
+         std::this_thread::sleep_for(5ms);
+      }
+   }
+
    /// A raw client that upgraded with a valid token and read up to auth_ok.
    std::unique_ptr<raw_connection> raw_client_as(const std::string& user) {
       auto client = std::make_unique<raw_connection>(port());
@@ -209,20 +227,7 @@ TEST_F(abuse_test, invalid_utf8_in_a_fragmented_message_is_closed_with_1007) {
 
 TEST_F(abuse_test, a_ping_flood_from_a_client_that_never_reads_is_cut_off_as_a_slow_consumer) {
    start_gateway({"--set", "limits.max_queued_messages=256"});
-   // A small receive buffer: the pongs back up in the gateway, not in this process's kernel.
-   raw_connection flooder(port(), "127.0.0.1", 4096);
-   ASSERT_TRUE(flooder.send(upgrade_request("/ws?token=" + token_for("1"))));
-   auto const ping = masked_frame(0x9, std::string(125, 'p'));
-   std::string burst;
-   for (int i = 0; i < 1000; ++i) {
-      burst += ping;
-   }
-   auto const deadline = std::chrono::steady_clock::now() + 20s;
-   while (std::chrono::steady_clock::now() < deadline &&
-          metric_value(port(), "notify_slow_consumer_closes_total") < 1) {
-      flooder.send_without_waiting(burst);
-      std::this_thread::sleep_for(5ms);
-   }
+   flood_without_reading(masked_frame(0x9, std::string(125, 'p')));
    EXPECT_EQ(metric_value(port(), "notify_slow_consumer_closes_total"), 1);
    // The gateway is fine and serves others.
    auto other = connect_as("2");
@@ -232,19 +237,7 @@ TEST_F(abuse_test, a_ping_flood_from_a_client_that_never_reads_is_cut_off_as_a_s
 
 TEST_F(abuse_test, application_pings_from_a_client_that_never_reads_are_bounded_too) {
    start_gateway({"--set", "limits.max_queued_messages=256"});
-   raw_connection flooder(port(), "127.0.0.1", 4096);
-   ASSERT_TRUE(flooder.send(upgrade_request("/ws?token=" + token_for("1"))));
-   auto const ping = masked_frame(0x1, R"({"type":"ping"})");
-   std::string burst;
-   for (int i = 0; i < 1000; ++i) {
-      burst += ping;
-   }
-   auto const deadline = std::chrono::steady_clock::now() + 20s;
-   while (std::chrono::steady_clock::now() < deadline &&
-          metric_value(port(), "notify_slow_consumer_closes_total") < 1) {
-      flooder.send_without_waiting(burst);
-      std::this_thread::sleep_for(5ms);
-   }
+   flood_without_reading(masked_frame(0x1, R"({"type":"ping"})"));
    EXPECT_EQ(metric_value(port(), "notify_slow_consumer_closes_total"), 1);
 }
 
