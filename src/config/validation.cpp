@@ -91,10 +91,8 @@ private:
              server.tls_cert_file.empty() ? "server.tls.cert_file" : "server.tls.key_file";
          fail(missing, "must be set too: TLS needs both a certificate and its key", "nothing");
       }
-      for (auto const* file : {&server.tls_cert_file, &server.tls_key_file}) {
-         check_text(file == &server.tls_cert_file ? "server.tls.cert_file" : "server.tls.key_file",
-                    *file);
-      }
+      check_text("server.tls.cert_file", server.tls_cert_file);
+      check_text("server.tls.key_file", server.tls_key_file);
    }
 
    static bool has_glob(std::string_view text, std::string_view glob_chars) {

@@ -17,10 +17,10 @@ traffic_rates::per_second traffic_rates::update(clock::time_point now, std::uint
       base_ = {now, messages_in, deliveries_out};
       return last_;
    }
-   auto const elapsed = std::chrono::duration<double>(now - base_.at);
    if (now - base_.at < min_interval) {
       return last_;
    }
+   auto const elapsed = std::chrono::duration<double>(now - base_.at);
    last_.messages_in = static_cast<double>(messages_in - base_.messages_in) / elapsed.count();
    last_.deliveries_out =
        static_cast<double>(deliveries_out - base_.deliveries_out) / elapsed.count();

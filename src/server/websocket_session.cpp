@@ -390,9 +390,7 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
    if (phase_ != phase::open || slow_consumer_) {
       return;
    }
-   auto const& limits = home_.context().settings.limits;
-   if (queued_bytes_ + frame->size() > limits.max_queued_bytes ||
-       queue_.size() - queue_head_ >= limits.max_queued_messages) {
+   if (over_queue_limits(*frame)) {
       // Closing touches the registry, which the router is walking right now: do it next turn.
       slow_consumer_ = true;
       net::post(transport_.get_executor(),
@@ -402,10 +400,14 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
    enqueue(frame);
 }
 
-void websocket_session::enqueue_reply(ws::shared_frame frame) {
+bool websocket_session::over_queue_limits(const std::string& frame) const {
    auto const& limits = home_.context().settings.limits;
-   if (queued_bytes_ + frame->size() > limits.max_queued_bytes ||
-       queue_.size() - queue_head_ >= limits.max_queued_messages) {
+   return queued_bytes_ + frame.size() > limits.max_queued_bytes ||
+          queue_.size() - queue_head_ >= limits.max_queued_messages;
+}
+
+void websocket_session::enqueue_reply(ws::shared_frame frame) {
+   if (over_queue_limits(*frame)) {
       // A client that keeps asking (pings) but never reads the answers.
       slow_consumer_ = true;
       close_slow_consumer();

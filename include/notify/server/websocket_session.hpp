@@ -80,6 +80,8 @@ private:
 
    // Writing
    void enqueue(ws::shared_frame frame);
+   /// Whether queueing `frame` would pass limits.max_queued_bytes or max_queued_messages.
+   bool over_queue_limits(const std::string& frame) const;
    /// Queues an answer to the client (pong, error) within the same limits as notifications.
    void enqueue_reply(ws::shared_frame frame);
    /// Frees what the client has not read and closes it with 4004.
