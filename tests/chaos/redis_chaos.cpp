@@ -539,9 +539,12 @@ int run() {
          kill_detections.push_back(*f.detection_ms);
       }
    }
-   auto const pause_detection = faults.empty() || faults.back().kind == "kill -9"
-                                    ? std::optional<long long>()
-                                    : faults.back().detection_ms;
+   // Assigned rather than picked by a ternary: GCC 12 at -O3 takes the empty optional of such a
+   // ternary for an uninitialized value (-Wmaybe-uninitialized).
+   std::optional<long long> pause_detection;
+   if (!faults.empty() && faults.back().kind != "kill -9") {
+      pause_detection = faults.back().detection_ms;
+   }
    std::cout << "\nsummary\n"
              << "  faults injected:            " << faults.size() << " (" << kill_restarts
              << " kill -9 + restart planned, 1 SIGSTOP)\n"
