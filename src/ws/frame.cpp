@@ -18,15 +18,14 @@ bool is_control(std::uint8_t op) {
    return (op & 0x8) != 0;
 }
 
-/// Codes a peer may put on the wire (RFC 6455 section 7.4).
-bool is_sendable_close_code(std::uint16_t code) {
+} // namespace
+
+bool is_valid_close_code(std::uint16_t code) {
    if (code >= 3000 && code <= 4999) {
       return true;
    }
    return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
 }
-
-} // namespace
 
 void append_frame_header(std::string& out, opcode op, std::size_t payload_bytes) {
    out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op)));
@@ -127,7 +126,7 @@ void unmask(char* payload, std::size_t bytes, const std::uint8_t (&mask)[4]) {
 
 bool parse_close_payload(std::string_view payload, std::uint16_t& code, std::string_view& reason) {
    if (payload.empty()) {
-      code = 1005;
+      code = close_code::no_status;
       reason = {};
       return true;
    }
@@ -137,7 +136,7 @@ bool parse_close_payload(std::string_view payload, std::uint16_t& code, std::str
    code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
                                      static_cast<std::uint8_t>(payload[1]));
    reason = payload.substr(2);
-   return is_sendable_close_code(code) && valid_utf8(reason);
+   return is_valid_close_code(code) && valid_utf8(reason);
 }
 
 } // namespace notify::ws

@@ -20,7 +20,8 @@ enum class opcode : std::uint8_t {
    pong = 0xA,
 };
 
-/// Close codes of our protocol (docs/protocol.md).
+/// RFC 6455 close codes the gateway sends; its own codes (4001..) are in
+/// notify/server/close_codes.hpp.
 namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
@@ -29,12 +30,12 @@ inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
 inline constexpr std::uint16_t internal_error = 1011;
-inline constexpr std::uint16_t auth_failed = 4001;
-inline constexpr std::uint16_t auth_timeout = 4002;
-inline constexpr std::uint16_t connection_limit = 4003;
-inline constexpr std::uint16_t slow_consumer = 4004;
-inline constexpr std::uint16_t auth_locked_out = 4005;
+/// Never sent: what a close frame without a code stands for.
+inline constexpr std::uint16_t no_status = 1005;
 } // namespace close_code
+
+/// Whether a peer may put `code` in a close frame (RFC 6455 section 7.4).
+bool is_valid_close_code(std::uint16_t code);
 
 using shared_frame = std::shared_ptr<const std::string>;
 
