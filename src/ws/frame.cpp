@@ -2,6 +2,7 @@
 
 #include "notify/common/user_id.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace notify::ws {
@@ -67,7 +68,7 @@ shared_frame make_close_frame(std::uint16_t code, std::string_view reason) {
 }
 
 parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_bytes,
-                                frame_view& frame) {
+                                frame_view& frame, std::size_t continued_bytes) {
    if (bytes.size() < 2) {
       return parse_status::need_more;
    }
@@ -101,11 +102,15 @@ parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_
       }
       header = 10;
    }
-   if (is_control(op) && (!fin || length > max_control_payload)) {
-      return parse_status::protocol_error;
-   }
-   if (length > max_payload_bytes) {
-      return parse_status::too_big;
+   if (is_control(op)) {
+      if (!fin || length > max_control_payload) {
+         return parse_status::protocol_error;
+      }
+   } else {
+      auto const used = op == 0x0 ? std::min(continued_bytes, max_payload_bytes) : 0;
+      if (length > max_payload_bytes - used) {
+         return parse_status::too_big;
+      }
    }
    if (bytes.size() < header + 4) {
       return parse_status::need_more;

@@ -96,15 +96,7 @@ protocol_event server_protocol::next() {
 }
 
 parse_status server_protocol::parse(std::string_view bytes, frame_view& frame) const {
-   auto const status = parse_client_frame(bytes, max_message_bytes_, frame);
-   // The fragments so far count against the limit too, as soon as this one's length is known.
-   bool const length_known = frame.header_bytes != 0;
-   if ((status == parse_status::complete || status == parse_status::need_more) && length_known &&
-       frame.op == opcode::continuation &&
-       frame.payload_bytes > max_message_bytes_ - std::min(message_.size(), max_message_bytes_)) {
-      return parse_status::too_big;
-   }
-   return status;
+   return parse_client_frame(bytes, max_message_bytes_, frame, message_.size());
 }
 
 parse_status server_protocol::complete_partial_frame(frame_view& frame) {

@@ -65,10 +65,12 @@ enum class parse_status {
    too_big,        ///< payload longer than the limit
 };
 
-/// Reads the header of the client frame at the start of `bytes`. Payload over `max_payload_bytes`
-/// is refused as soon as the length is known, before any of it is buffered.
+/// Reads the header of the client frame at the start of `bytes`. A data frame over
+/// `max_payload_bytes` (less `continued_bytes`, the message so far, for a continuation frame) is
+/// refused as soon as its length is known, before any of it is buffered. Control frames have
+/// their own 125-byte limit.
 parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_bytes,
-                                frame_view& frame);
+                                frame_view& frame, std::size_t continued_bytes = 0);
 
 /// Unmasks a client payload in place.
 void unmask(char* payload, std::size_t bytes, const std::uint8_t (&mask)[4]);

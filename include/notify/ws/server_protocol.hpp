@@ -63,7 +63,7 @@ public:
    bool discarding() const { return discarding_; }
 
 private:
-   /// Parses the frame header at the start of `bytes`, with the limit applied to the message.
+   /// Parses the frame header at the start of `bytes`; the limit counts the message so far.
    parse_status parse(std::string_view bytes, frame_view& frame) const;
    /// Moves input into partial_ until its frame is whole; need_more when input runs out first.
    parse_status complete_partial_frame(frame_view& frame);
