@@ -1,6 +1,7 @@
 #include "notify/ws/server_protocol.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace notify::ws {
 
@@ -54,7 +55,7 @@ protocol_event server_protocol::next() {
       if (!partial_.empty()) {
          status = complete_partial_frame(frame);
          if (status == parse_status::need_more) {
-            return {};
+            return check_partial_text(frame);
          }
          start = partial_.data();
          partial_delivered_ = true;
@@ -66,7 +67,7 @@ protocol_event server_protocol::next() {
          if (status == parse_status::need_more) {
             partial_.assign(input_, input_bytes_);
             input_bytes_ = 0;
-            return {};
+            return check_partial_text(frame);
          }
          start = input_;
          if (status == parse_status::complete) {
@@ -81,8 +82,9 @@ protocol_event server_protocol::next() {
          return fail(close_code::message_too_big, "message too big");
       }
       char* payload = start + frame.header_bytes;
-      unmask(payload, frame.payload_bytes, frame.mask);
-      auto event = on_frame(frame, std::string_view(payload, frame.payload_bytes));
+      auto const checked = std::exchange(partial_checked_, 0);
+      unmask_from(payload, checked, frame.payload_bytes, frame.mask);
+      auto event = on_frame(frame, std::string_view(payload, frame.payload_bytes), checked);
       if (event.type != event_type::need_more) {
          return event;
       }
@@ -91,6 +93,7 @@ protocol_event server_protocol::next() {
    // Dropped unread; what is still held goes too.
    input_bytes_ = 0;
    release(partial_);
+   partial_checked_ = 0;
    std::string().swap(message_);
    return {};
 }
@@ -122,7 +125,44 @@ parse_status server_protocol::complete_partial_frame(frame_view& frame) {
    return parse(partial_, frame);
 }
 
-protocol_event server_protocol::on_frame(const frame_view& frame, std::string_view payload) {
+protocol_event server_protocol::check_partial_text(const frame_view& frame) {
+   bool const continuation = frame.op == opcode::continuation;
+   bool const text = continuation
+                         ? message_opcode_ == opcode::text
+                         : frame.op == opcode::text && message_opcode_ == opcode::continuation;
+   if (frame.header_bytes == 0 || !text || close_sent_) {
+      return {}; // not (yet) known to be text; the whole frame is checked when it is complete
+   }
+   auto const arrived = std::min(partial_.size() - frame.header_bytes, frame.payload_bytes);
+   if (arrived == partial_checked_) {
+      return {};
+   }
+   if (!continuation && partial_checked_ == 0) {
+      utf8_.reset();
+   }
+   char* payload = partial_.data() + frame.header_bytes;
+   unmask_from(payload, partial_checked_, arrived, frame.mask);
+   auto const fresh = std::string_view(payload + partial_checked_, arrived - partial_checked_);
+   partial_checked_ = arrived;
+   if (!utf8_.feed(fresh)) {
+      return fail(close_code::invalid_payload, "text is not valid UTF-8");
+   }
+   return {};
+}
+
+void server_protocol::unmask_from(char* payload, std::size_t from, std::size_t to,
+                                  const std::uint8_t (&mask)[4]) {
+   if (from >= to) {
+      return;
+   }
+   // The mask repeats every four bytes from the start of the payload.
+   std::uint8_t const rotated[4] = {mask[from & 3], mask[(from + 1) & 3], mask[(from + 2) & 3],
+                                    mask[(from + 3) & 3]};
+   unmask(payload + from, to - from, rotated);
+}
+
+protocol_event server_protocol::on_frame(const frame_view& frame, std::string_view payload,
+                                         std::size_t checked) {
    switch (frame.op) {
    case opcode::ping:
       return close_sent_ ? protocol_event{} : protocol_event{event_type::ping, payload};
@@ -135,7 +175,7 @@ protocol_event server_protocol::on_frame(const frame_view& frame, std::string_vi
    case opcode::binary:
       break;
    }
-   return on_data_frame(frame, payload);
+   return on_data_frame(frame, payload, checked);
 }
 
 protocol_event server_protocol::on_close_frame(std::string_view payload) {
@@ -154,7 +194,8 @@ protocol_event server_protocol::on_close_frame(std::string_view payload) {
    return fail(close_code::protocol_error, "bad close frame");
 }
 
-protocol_event server_protocol::on_data_frame(const frame_view& frame, std::string_view payload) {
+protocol_event server_protocol::on_data_frame(const frame_view& frame, std::string_view payload,
+                                              std::size_t checked) {
    if (close_sent_) {
       return {}; // the client may still be sending what it had started
    }
@@ -165,12 +206,14 @@ protocol_event server_protocol::on_data_frame(const frame_view& frame, std::stri
                                                   ? "continuation frame without a message"
                                                   : "new message inside a fragmented message");
    }
-   if (!continuation) {
+   if (!continuation && checked == 0) {
       utf8_.reset();
    }
    auto const op = continuation ? message_opcode_ : frame.op;
-   // Checked fragment by fragment, so bad text fails before the rest of the message arrives.
-   if (op == opcode::text && (!utf8_.feed(payload) || (frame.fin && !utf8_.complete()))) {
+   // Checked fragment by fragment (and the first `checked` bytes while the frame was still
+   // arriving), so bad text fails before the rest of the message is even sent.
+   if (op == opcode::text &&
+       (!utf8_.feed(payload.substr(checked)) || (frame.fin && !utf8_.complete()))) {
       return fail(close_code::invalid_payload, "text is not valid UTF-8");
    }
    if (frame.fin && !continuation) {

@@ -404,6 +404,15 @@ TEST_F(conformance, case_6_4_invalid_utf8_in_the_first_fragment_fails_before_the
    expect_failed_with(*connection, 1007);
 }
 
+TEST_F(conformance, case_6_4_3_invalid_utf8_early_in_one_frame_fails_before_the_frame_is_sent) {
+   auto connection = open();
+   auto const frame =
+       masked_frame(op_text, "\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5\xf4\x90\x80\x80" +
+                                 std::string(60000, '-'));
+   ASSERT_TRUE(connection->send(frame.substr(0, 100))); // the header says 60015 bytes follow
+   expect_failed_with(*connection, 1007);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 7 Close handling
 

@@ -67,9 +67,17 @@ private:
    parse_status parse(std::string_view bytes, frame_view& frame) const;
    /// Moves input into partial_ until its frame is whole; need_more when input runs out first.
    parse_status complete_partial_frame(frame_view& frame);
-   protocol_event on_frame(const frame_view& frame, std::string_view payload);
+   /// UTF-8 checks the part of an incomplete text frame that has arrived, so a bad byte early in
+   /// a big frame fails at once.
+   protocol_event check_partial_text(const frame_view& frame);
+   /// Unmasks payload bytes [from, to).
+   static void unmask_from(char* payload, std::size_t from, std::size_t to,
+                           const std::uint8_t (&mask)[4]);
+   /// `checked`: leading payload bytes already unmasked and UTF-8 checked by check_partial_text.
+   protocol_event on_frame(const frame_view& frame, std::string_view payload, std::size_t checked);
    protocol_event on_close_frame(std::string_view payload);
-   protocol_event on_data_frame(const frame_view& frame, std::string_view payload);
+   protocol_event on_data_frame(const frame_view& frame, std::string_view payload,
+                                std::size_t checked);
    protocol_event fail(std::uint16_t code, std::string_view reason);
    /// Frees what the last event pointed into.
    void release_delivered();
@@ -78,6 +86,8 @@ private:
    char* input_ = nullptr;
    std::size_t input_bytes_ = 0;
    std::string partial_; ///< an incomplete frame, kept between feeds
+   /// Payload bytes at the start of partial_'s frame already unmasked and UTF-8 checked.
+   std::size_t partial_checked_ = 0;
    std::string message_; ///< the fragments of a message in progress
    utf8_validator utf8_;
    /// continuation: no fragmented message in progress

@@ -236,6 +236,37 @@ TEST(server_protocol, invalid_utf8_in_the_first_fragment_fails_before_the_rest_a
    EXPECT_TRUE(d.feed(continuation("more", false) + continuation("end")).empty());
 }
 
+TEST(server_protocol, invalid_utf8_early_in_a_big_frame_fails_before_the_frame_is_complete) {
+   driver d;
+   auto const frame = text("valid start \xf4\x90\x80\x80" + std::string(900, 'x'));
+   EXPECT_TRUE(d.feed(frame.substr(0, 15)).empty()); // header and "valid sta"
+   EXPECT_EQ(codes_only(d.feed(frame.substr(15, 10))), (std::vector<seen>{failure(1007)}));
+   EXPECT_TRUE(d.feed(frame.substr(25)).empty());
+   // The same in a continuation frame, its mask offset not a multiple of four.
+   driver continued;
+   auto const second = continuation("abc\xed\xa0\x80" + std::string(900, 'y'));
+   EXPECT_TRUE(continued.feed(text("{", false) + second.substr(0, 11)).empty());
+   EXPECT_EQ(codes_only(continued.feed(second.substr(11, 3))), (std::vector<seen>{failure(1007)}));
+}
+
+TEST(server_protocol, a_big_valid_frame_checked_while_arriving_is_delivered_intact) {
+   std::string message = "{\"text\":\"";
+   for (int i = 0; i < 200; ++i) {
+      message += "\xce\xba\xe1\xbd\xb9\xf0\x9f\x98\x80";
+   }
+   message += "\"}";
+   for (std::size_t const piece : {1U, 3U, 5U, 64U}) {
+      driver d(4000);
+      EXPECT_EQ(d.feed(text("[", false) + continuation(message.substr(0, 999), false) +
+                           continuation(message.substr(999)),
+                       piece),
+                (std::vector<seen>{text_event("[" + message)}))
+          << "pieces of " << piece;
+      driver single(4000);
+      EXPECT_EQ(single.feed(text(message), piece), (std::vector<seen>{text_event(message)}));
+   }
+}
+
 TEST(server_protocol, a_code_point_cut_off_by_the_final_fragment_fails_with_1007) {
    driver d;
    EXPECT_EQ(codes_only(d.feed(text("a", false) + continuation("\xe2\x82"))),
