@@ -87,8 +87,9 @@ std::optional<std::chrono::system_clock::time_point> parse_js_date(std::string_v
    auto const fraction_chars = text.size() - seconds_end - 1; // between the seconds and 'Z'
    milliseconds fraction{0};
    if (fraction_chars > 0) {
+      auto const fraction_digits = text.substr(seconds_end + 1, fraction_chars - 1);
       if (fraction_chars < 2 || !is_at(text, seconds_end, '.') ||
-          !digits(text, seconds_end + 1, fraction_chars - 1)) {
+          fraction_digits.find_first_not_of("0123456789") != std::string_view::npos) {
          return std::nullopt;
       }
       auto const kept = std::min<std::size_t>(fraction_chars - 1, 3);
