@@ -259,7 +259,9 @@ bool basic_http_session<Stream>::refuse_by_policy(const request& req, const std:
       return true;
    }
    // Browsers always send Origin; a page on another site must not ride on its visitors' cookies
-   // or tokens (cross-site WebSocket hijacking). Other clients send none and are let through.
+   // or tokens (cross-site WebSocket hijacking). Other clients send none and are let through,
+   // also with a session cookie: no page can make a browser send a WebSocket upgrade without
+   // Origin, so such a request comes from a program that holds the cookie itself.
    auto const origin = req[http::field::origin];
    if (req.count(http::field::origin) > 0 &&
        !origin_allowed(context.settings.server.allowed_origins, origin)) {
