@@ -15,8 +15,6 @@ namespace {
 
 /// A close we started is given this long for the client's answer before the socket is cut.
 constexpr std::chrono::seconds close_handshake_timeout{3};
-/// At most this many frames go into one vectored write (Asio's own gather limit).
-constexpr std::size_t max_frames_per_write = 64;
 /// Reads per readiness event, so one chatty client cannot starve the shard.
 constexpr int max_reads_per_wakeup = 4;
 
@@ -208,7 +206,7 @@ void websocket_session::on_close_frame(std::string_view payload) {
       return;
    }
    if (close_sent_ || phase_ == phase::closing) {
-      if (queue_head_ == queue_.size()) {
+      if (queue_.empty()) {
          terminate(); // our close is out and theirs is in: the handshake is complete
       }
       return;
@@ -402,8 +400,8 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
 
 bool websocket_session::over_queue_limits(const std::string& frame) const {
    auto const& limits = home_.context().settings.limits;
-   return queued_bytes_ + frame.size() > limits.max_queued_bytes ||
-          queue_.size() - queue_head_ >= limits.max_queued_messages;
+   return queue_.bytes() + frame.size() > limits.max_queued_bytes ||
+          queue_.size() >= limits.max_queued_messages;
 }
 
 void websocket_session::enqueue_reply(ws::shared_frame frame) {
@@ -421,14 +419,7 @@ void websocket_session::close_slow_consumer() {
       return;
    }
    home_.context().metrics.slow_consumers.add(1);
-   // Keep only a frame the socket has started on, so the stream stays in sync for the close.
-   auto const keep =
-       queue_head_ < queue_.size() && head_written_ > 0 ? queue_head_ + 1 : queue_head_;
-   for (auto i = keep; i < queue_.size(); ++i) {
-      queued_bytes_ -= queue_[i]->size();
-   }
-   queue_.resize(keep);
-   queue_.shrink_to_fit();
+   queue_.drop_all_but_started();
    close_and_discard_input(ws::close_code::slow_consumer, "slow consumer");
 }
 
@@ -436,8 +427,7 @@ void websocket_session::enqueue(ws::shared_frame frame) {
    if (phase_ == phase::closed || close_sent_) {
       return;
    }
-   queued_bytes_ += frame->size();
-   queue_.push_back(std::move(frame));
+   queue_.push(std::move(frame));
    if (!flush_scheduled_ && !waiting_writable_) {
       flush_scheduled_ = true;
       home_.schedule_flush(shared_from_this());
@@ -449,14 +439,9 @@ void websocket_session::flush() {
    if (phase_ == phase::closed || waiting_writable_) {
       return;
    }
-   std::array<net::const_buffer, max_frames_per_write> buffers;
-   while (queue_head_ < queue_.size()) {
-      std::size_t count = 0;
-      for (auto i = queue_head_; i < queue_.size() && count < buffers.size(); ++i) {
-         auto const& frame = *queue_[i];
-         auto const skip = i == queue_head_ ? head_written_ : 0;
-         buffers[count++] = net::const_buffer(frame.data() + skip, frame.size() - skip);
-      }
+   std::array<net::const_buffer, outbound_queue::max_gather> buffers;
+   while (!queue_.empty()) {
+      auto const count = queue_.gather(buffers);
       error_code ec;
       auto const written =
           transport_.write_some(std::span<const net::const_buffer>(buffers.data(), count), ec);
@@ -468,13 +453,7 @@ void websocket_session::flush() {
          terminate();
          return;
       }
-      consume_written(written);
-   }
-   queue_.clear();
-   queue_head_ = 0;
-   head_written_ = 0;
-   if (queue_.capacity() > 64) {
-      std::vector<ws::shared_frame>().swap(queue_);
+      queue_.consume(written);
    }
    if (close_sent_ && close_received_) {
       terminate();
@@ -482,21 +461,6 @@ void websocket_session::flush() {
       // Unread input would make close() send a reset that can overtake our close frame: send
       // FIN and drain the client's bytes until it hangs up or the close deadline passes.
       transport_.shutdown_send();
-   }
-}
-
-void websocket_session::consume_written(std::size_t bytes) {
-   while (bytes > 0 && queue_head_ < queue_.size()) {
-      auto const remaining = queue_[queue_head_]->size() - head_written_;
-      if (bytes < remaining) {
-         head_written_ += bytes;
-         return;
-      }
-      bytes -= remaining;
-      queued_bytes_ -= queue_[queue_head_]->size();
-      queue_[queue_head_].reset();
-      ++queue_head_;
-      head_written_ = 0;
    }
 }
 
@@ -553,6 +517,7 @@ void websocket_session::on_tick(steady_clock::time_point now) {
       }
       return;
    case phase::open:
+      queue_.trim();
       if (now - last_read_ >= server.idle_timeout) {
          home_.context().metrics.timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
@@ -580,8 +545,6 @@ void websocket_session::terminate() {
    leave_registry();
    transport_.close();
    queue_.clear();
-   queue_head_ = 0;
-   queued_bytes_ = 0;
    home_.on_connection_left();
 }
 
