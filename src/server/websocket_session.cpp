@@ -30,7 +30,7 @@ websocket_session::websocket_session(session_transport transport, shard& home,
     : transport_(std::move(transport))
     , home_(home)
     , counted_address_(std::move(counted_address)) {
-   home_.context().metrics.connections.add(1);
+   home_.metrics().connections.add(1);
 }
 
 websocket_session::~websocket_session() {
@@ -38,7 +38,7 @@ websocket_session::~websocket_session() {
    if (!counted_address_.empty()) {
       home_.context().connections_per_ip.release(counted_address_);
    }
-   home_.context().metrics.connections.add(-1);
+   home_.metrics().connections.add(-1);
 }
 
 void websocket_session::start(ws::shared_frame handshake_response, std::string_view early_input,
@@ -307,7 +307,7 @@ bool websocket_session::refuse_locked_out_client() {
    if (context.auth_failures_per_ip.locked_for(address, steady_clock::now()).count() == 0) {
       return false;
    }
-   context.metrics.refused_connections.add("auth_lockout");
+   home_.metrics().refused_connections.add("auth_lockout");
    phase_ = phase::authenticating; // so that the auth deadline no longer applies
    close(ws::close_code::auth_locked_out, "too many failed authentications from this address");
    return true;
@@ -332,7 +332,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    }
    auto& context = home_.context();
    if (!outcome.ok) {
-      context.metrics.auth_failures.add(outcome.failure);
+      home_.metrics().auth_failures.add(outcome.failure);
       spdlog::debug("auth failed: {}", outcome.failure);
       // An unreachable session store says nothing about the client.
       if (!outcome.backend_unavailable && context.auth_failures_per_ip.enabled()) {
@@ -353,7 +353,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    auto const per_user_limit = context.settings.limits.max_connections_per_user;
    if (per_user_limit > 0) {
       if (!context.connections_per_user.try_acquire(outcome.user_id, per_user_limit)) {
-         context.metrics.refused_connections.add("per_user");
+         home_.metrics().refused_connections.add("per_user");
          close(ws::close_code::connection_limit, "too many connections for this user");
          return;
       }
@@ -368,7 +368,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
       home_.user_presence_changed(user_id(), true);
    }
-   context.metrics.authenticated_connections.add(1);
+   home_.metrics().authenticated_connections.add(1);
    home_.sync_presence(shared_from_this());
 }
 
@@ -418,7 +418,7 @@ void websocket_session::close_slow_consumer() {
    if (phase_ == phase::closed || close_sent_) {
       return;
    }
-   home_.context().metrics.slow_consumers.add(1);
+   home_.metrics().slow_consumers.add(1);
    queue_.drop_all_but_started();
    close_and_discard_input(ws::close_code::slow_consumer, "slow consumer");
 }
@@ -479,7 +479,7 @@ void websocket_session::send_error(std::string_view code, std::string_view messa
 }
 
 void websocket_session::count_protocol_error() {
-   home_.context().metrics.protocol_errors.add(1);
+   home_.metrics().protocol_errors.add(1);
    if (++protocol_errors_ > home_.context().settings.limits.max_protocol_errors) {
       close(ws::close_code::policy_violation, "too many bad messages");
    }
@@ -511,15 +511,15 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    case phase::authenticating:
    case phase::joining:
       if (now >= deadline_) {
-         home_.context().metrics.auth_failures.add("timeout");
-         home_.context().metrics.timeouts.add("auth");
+         home_.metrics().auth_failures.add("timeout");
+         home_.metrics().timeouts.add("auth");
          close(ws::close_code::auth_timeout, "authentication timeout");
       }
       return;
    case phase::open:
       queue_.trim();
       if (now - last_read_ >= server.idle_timeout) {
-         home_.context().metrics.timeouts.add("idle");
+         home_.metrics().timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
       } else if (now - last_read_ >= server.ping_interval &&
                  now - last_ping_ >= server.ping_interval) {
@@ -557,7 +557,7 @@ void websocket_session::revoke_authentication() {
       counted_for_user_ = false;
       context.connections_per_user.release(user_id());
    }
-   context.metrics.authenticated_connections.add(-1);
+   home_.metrics().authenticated_connections.add(-1);
    // revoke() leaves user_id() in place, so no copy is needed to report the departure.
    if (home_.registry().revoke(*this)) {
       home_.user_presence_changed(user_id(), false);

@@ -25,6 +25,8 @@ public:
    unsigned index() const { return index_; }
    net::io_context& io() { return io_; }
    gateway_context& context() { return context_; }
+   /// This shard's counters: written by its thread only, summed when scraped.
+   metrics::shard_metrics& metrics() { return context_.metrics.shard(index_); }
    connection_registry& registry() { return registry_; }
 
    /// Scratch space for socket reads: connections keep no read buffer of their own while idle.
