@@ -29,6 +29,10 @@ std::uint32_t sextet(char c) {
 
 } // namespace
 
+bool in_base64url_alphabet(char c) {
+   return sextet(c) != not_in_alphabet;
+}
+
 std::string base64url_encode(std::string_view bytes) {
    std::string text;
    text.reserve((bytes.size() * 4 + 2) / 3);

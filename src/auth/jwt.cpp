@@ -1,6 +1,7 @@
 #include "notify/auth/jwt.hpp"
 
 #include "notify/auth/base64url.hpp"
+#include "notify/common/text.hpp"
 #include "notify/common/user_id.hpp"
 
 #include <array>
@@ -32,11 +33,6 @@ struct mac_free {
    void operator()(EVP_MAC* mac) const { EVP_MAC_free(mac); }
 };
 
-bool in_base64url_alphabet(char c) {
-   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-          c == '_';
-}
-
 /// A base64url text of length 4n+1 cannot be decoded, so it is no segment at all.
 bool plausible_segment_length(std::size_t length) {
    return length != 0 && length % 4 != 1;
@@ -53,21 +49,6 @@ json decode_json(std::string_view segment) {
       return json(json::value_t::discarded);
    }
    return json::parse(*bytes, nullptr, /*allow_exceptions=*/false);
-}
-
-bool equals_ignoring_ascii_case(std::string_view a, std::string_view b) {
-   if (a.size() != b.size()) {
-      return false;
-   }
-   for (std::size_t i = 0; i < a.size(); ++i) {
-      auto const lower = [](char c) {
-         return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-      };
-      if (lower(a[i]) != lower(b[i])) {
-         return false;
-      }
-   }
-   return true;
 }
 
 /// Encoded headers that nearly every issuer sends and that pass check_header: matching one of
@@ -104,8 +85,7 @@ std::optional<token_failure> check_header(std::string_view segment) {
    }
    auto const typ = header.find("typ");
    if (typ != header.end() &&
-       (!typ->is_string() ||
-        !equals_ignoring_ascii_case(typ->get_ref<std::string const&>(), "JWT"))) {
+       (!typ->is_string() || !equals_ignoring_case(typ->get_ref<std::string const&>(), "JWT"))) {
       return token_failure::malformed;
    }
    return std::nullopt;

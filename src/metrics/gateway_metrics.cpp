@@ -2,6 +2,8 @@
 
 #include "notify/metrics/prometheus.hpp"
 
+#include <algorithm>
+
 namespace notify::metrics {
 
 namespace {
@@ -15,16 +17,49 @@ void write_labelled(prometheus_writer& out, std::string_view name, std::string_v
    }
 }
 
+/// The same, summed over every shard's block.
+template <std::size_t N>
+void write_labelled(prometheus_writer& out, std::string_view name, std::string_view help,
+                    std::string_view label, const gateway_metrics& m,
+                    labelled_counter<N> shard_metrics::*field,
+                    const std::array<std::string_view, N>& labels) {
+   out.family(name, help, "counter");
+   for (std::size_t i = 0; i < N; ++i) {
+      out.sample(name, label, labels[i], static_cast<double>(m.total(field, i)));
+   }
+}
+
 } // namespace
+
+gateway_metrics::gateway_metrics(std::size_t shards)
+    : shard_count_(std::max<std::size_t>(shards, 1))
+    , shards_(std::make_unique<shard_metrics[]>(shard_count_)) {}
+
+std::int64_t gateway_metrics::total(gauge shard_metrics::*field) const {
+   std::int64_t sum = 0;
+   for (std::size_t i = 0; i < shard_count_; ++i) {
+      sum += (shards_[i].*field).value();
+   }
+   return sum;
+}
+
+std::uint64_t gateway_metrics::total(counter shard_metrics::*field) const {
+   std::uint64_t sum = 0;
+   for (std::size_t i = 0; i < shard_count_; ++i) {
+      sum += (shards_[i].*field).value();
+   }
+   return sum;
+}
 
 std::string render_prometheus(const gateway_metrics& m) {
    prometheus_writer out;
    auto const as_double = [](auto v) { return static_cast<double>(v); };
 
    out.family("notify_connections", "Open WebSocket connections.", "gauge");
-   out.sample("notify_connections", as_double(m.connections.value()));
+   out.sample("notify_connections", as_double(m.total(&shard_metrics::connections)));
    out.family("notify_authenticated_connections", "Authenticated WebSocket connections.", "gauge");
-   out.sample("notify_authenticated_connections", as_double(m.authenticated_connections.value()));
+   out.sample("notify_authenticated_connections",
+              as_double(m.total(&shard_metrics::authenticated_connections)));
    out.family("notify_authenticated_users", "Distinct users with at least one connection.",
               "gauge");
    out.sample("notify_authenticated_users", as_double(m.authenticated_users.value()));
@@ -37,28 +72,29 @@ std::string render_prometheus(const gateway_metrics& m) {
    out.sample("notify_redis_messages_total", "scope", "global",
               as_double(m.redis_messages_global.value()));
    out.family("notify_deliveries_total", "Notifications queued to a client connection.", "counter");
-   out.sample("notify_deliveries_total", as_double(m.deliveries.value()));
+   out.sample("notify_deliveries_total", as_double(m.total(&shard_metrics::deliveries)));
    write_labelled(out, "notify_dropped_messages_total",
                   "Redis messages dropped before delivery, by reason.", "reason",
                   m.dropped_messages);
    write_labelled(out, "notify_auth_failures_total", "Failed authentications, by reason.", "reason",
-                  m.auth_failures);
+                  m, &shard_metrics::auth_failures, auth_failure_reasons);
    out.family("notify_protocol_errors_total", "Bad client messages answered with an error.",
               "counter");
-   out.sample("notify_protocol_errors_total", as_double(m.protocol_errors.value()));
+   out.sample("notify_protocol_errors_total", as_double(m.total(&shard_metrics::protocol_errors)));
 
    out.family("notify_slow_consumer_closes_total",
               "Connections closed with 4004 because their unsent data exceeded the limits.",
               "counter");
-   out.sample("notify_slow_consumer_closes_total", as_double(m.slow_consumers.value()));
+   out.sample("notify_slow_consumer_closes_total",
+              as_double(m.total(&shard_metrics::slow_consumers)));
 
    write_labelled(out, "notify_refused_connections_total",
                   "Connections refused or closed by a limit (connections, handshake rate, auth "
                   "lockout, origin), by limit.",
-                  "limit", m.refused_connections);
+                  "limit", m, &shard_metrics::refused_connections, connection_limit_reasons);
    write_labelled(out, "notify_timeouts_total",
-                  "Connections closed because a stage took too long, by stage.", "stage",
-                  m.timeouts);
+                  "Connections closed because a stage took too long, by stage.", "stage", m,
+                  &shard_metrics::timeouts, timeout_stages);
 
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));

@@ -1,8 +1,8 @@
 #include "notify/redis/command_client.hpp"
 
 #include "notify/redis/backoff.hpp"
-#include "notify/redis/connection.hpp"
 #include "notify/redis/error.hpp"
+#include "notify/redis/link_holder.hpp"
 
 #include <algorithm>
 #include <boost/asio/error.hpp>
@@ -19,14 +19,6 @@ namespace {
 using boost::system::error_code;
 using clock = std::chrono::steady_clock;
 
-std::string describe(error_code ec, std::string const& detail) {
-   std::string text = ec.message();
-   if (!detail.empty() && detail != text) {
-      text += ": " + detail;
-   }
-   return text;
-}
-
 } // namespace
 
 class command_client::impl : public std::enable_shared_from_this<impl> {
@@ -37,7 +29,11 @@ public:
        , max_waiting_(max_waiting)
        , backoff_(settings_.reconnect_initial_delay, settings_.reconnect_max_delay,
                   std::random_device{}())
-       , deadline_timer_(executor_) {}
+       , deadline_timer_(executor_)
+       , link_(executor_, settings_,
+               {.connected = [this](error_code ec) { on_connected(ec); },
+                .lost = [this](error_code ec) { on_link_lost(ec); },
+                .push = {}}) {}
 
    void get(std::string key, get_handler handler) {
       if (stopped_) {
@@ -72,11 +68,7 @@ public:
          return;
       }
       stopped_ = true;
-      ++generation_;
-      if (link_) {
-         link_->close();
-         link_.reset();
-      }
+      link_.drop();
       link_state_ = state::down;
       deadline_timer_.cancel();
       for (auto* queue : {&waiting_, &in_flight_}) {
@@ -116,24 +108,13 @@ private:
 
    void connect() {
       link_state_ = state::connecting;
-      auto const generation = ++generation_;
-      link_ = connection::create(executor_, settings_);
-      link_->set_close_handler([weak = weak_from_this(), generation](error_code ec) {
-         if (auto self = weak.lock(); self && self->generation_ == generation) {
-            self->on_link_lost(ec);
-         }
-      });
-      link_->async_connect([weak = weak_from_this(), generation](error_code ec) {
-         if (auto self = weak.lock(); self && self->generation_ == generation) {
-            self->on_connected(ec);
-         }
-      });
+      link_.open(weak_from_this());
    }
 
    void on_connected(error_code ec) {
       if (ec) {
-         report_down(describe(ec, link_ ? link_->last_error() : std::string()));
-         link_.reset();
+         report_down(link_.failure_reason(ec));
+         link_.drop();
          link_state_ = state::down;
          next_attempt_ = clock::now() + backoff_.next();
          for (auto& request : std::exchange(waiting_, {})) {
@@ -150,8 +131,8 @@ private:
    }
 
    void on_link_lost(error_code ec) {
-      report_down(describe(ec, link_ ? link_->last_error() : std::string()));
-      link_.reset();
+      report_down(link_.failure_reason(ec));
+      link_.drop();
       link_state_ = state::down;
       // The first attempt after a loss may be immediate; failures from there on back off.
       next_attempt_ = clock::now();
@@ -228,11 +209,7 @@ private:
       if (!in_flight_.empty() && in_flight_.front()->deadline <= clock::now()) {
          report_down("no answer within " + std::to_string(settings_.connect_timeout.count()) +
                      " ms");
-         ++generation_;
-         if (link_) {
-            link_->close();
-            link_.reset();
-         }
+         link_.drop();
          link_state_ = state::down;
          next_attempt_ = clock::now() + backoff_.next();
          for (auto& request : std::exchange(in_flight_, {})) {
@@ -252,9 +229,8 @@ private:
    backoff backoff_;
    boost::asio::steady_timer deadline_timer_;
    bool deadline_armed_ = false;
-   std::shared_ptr<connection> link_;
+   link_holder link_;
    state link_state_ = state::down;
-   std::uint64_t generation_ = 0;
    clock::time_point next_attempt_{};
    std::deque<request_ptr> waiting_;   ///< queued while the link is being established
    std::deque<request_ptr> in_flight_; ///< sent, answered in this order

@@ -1,8 +1,8 @@
 #include "notify/redis/subscriber.hpp"
 
 #include "notify/common/logging.hpp"
-#include "notify/redis/connection.hpp"
 #include "notify/redis/error.hpp"
+#include "notify/redis/link_holder.hpp"
 
 #include <algorithm>
 #include <boost/asio/steady_timer.hpp>
@@ -23,14 +23,6 @@ std::chrono::milliseconds health_tick_period(std::chrono::milliseconds interval)
    return std::max(interval / 4, std::chrono::milliseconds(5));
 }
 
-std::string describe(error_code ec, std::string const& detail) {
-   std::string text = ec.message();
-   if (!detail.empty() && detail != text) {
-      text += ": " + detail;
-   }
-   return text;
-}
-
 long long elapsed_ms(clock::time_point since) {
    return std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - since).count();
 }
@@ -49,7 +41,11 @@ public:
               backoff(settings_.reconnect_initial_delay, settings_.reconnect_max_delay,
                       std::random_device{}()))
        , backoff_timer_(executor_)
-       , health_timer_(executor_) {}
+       , health_timer_(executor_)
+       , link_(executor_, settings_,
+               {.connected = [this](error_code ec) { on_connected(ec); },
+                .lost = [this](error_code ec) { on_link_closed(ec); },
+                .push = [this](reply&& message) { on_push(std::move(message)); }}) {}
 
    void start() { run(fsm_.on_start(), "starting"); }
 
@@ -71,7 +67,7 @@ private:
       case kind::none:
          break;
       case kind::connect:
-         open_link();
+         link_.open(weak_from_this());
          break;
       case kind::send_subscribe:
          send_subscriptions();
@@ -90,30 +86,10 @@ private:
       }
    }
 
-   void open_link() {
-      auto const generation = ++generation_;
-      link_ = connection::create(executor_, settings_);
-      link_->set_push_handler([weak = weak_from_this(), generation](reply&& message) {
-         if (auto self = weak.lock(); self && self->generation_ == generation) {
-            self->on_push(std::move(message));
-         }
-      });
-      link_->set_close_handler([weak = weak_from_this(), generation](error_code ec) {
-         if (auto self = weak.lock(); self && self->generation_ == generation) {
-            self->on_link_closed(ec);
-         }
-      });
-      link_->async_connect([weak = weak_from_this(), generation](error_code ec) {
-         if (auto self = weak.lock(); self && self->generation_ == generation) {
-            self->on_connected(ec);
-         }
-      });
-   }
-
    void on_connected(error_code ec) {
       if (ec) {
-         auto const reason = describe(ec, link_ ? link_->last_error() : std::string());
-         link_.reset();
+         auto const reason = link_.failure_reason(ec);
+         link_.drop();
          run(fsm_.on_connect_failed(), reason);
          return;
       }
@@ -123,11 +99,11 @@ private:
 
    void send_subscriptions() {
       for (auto& command : subscriptions_.commands()) {
-         auto const generation = generation_;
+         auto const generation = link_.generation();
          link_->send(std::move(command), [weak = weak_from_this(), generation](error_code ec,
                                                                                reply answer) {
             auto self = weak.lock();
-            if (!self || self->generation_ != generation || ec || !answer.is_error()) {
+            if (!self || self->link_.generation() != generation || ec || !answer.is_error()) {
                return; // confirmations are counted as pushes, in on_push
             }
             self->run(self->fsm_.on_subscribe_failed(), "subscribe refused: " + answer.str);
@@ -162,18 +138,14 @@ private:
    }
 
    void on_link_closed(error_code ec) {
-      auto const reason = describe(ec, link_ ? link_->last_error() : std::string());
-      link_.reset();
+      auto const reason = link_.failure_reason(ec);
+      link_.drop();
       health_timer_.cancel();
       run(fsm_.on_link_lost(), reason);
    }
 
    void drop_link(std::string const& reason) {
-      ++generation_; // whatever the old link still reports is stale
-      if (link_) {
-         link_->close();
-         link_.reset();
-      }
+      link_.drop(); // whatever the old link still reports is ignored
       health_timer_.cancel();
       run(fsm_.on_link_lost(), reason);
    }
@@ -192,20 +164,21 @@ private:
          return;
       }
       health_timer_.expires_after(health_tick_period(settings_.health_check_interval));
-      health_timer_.async_wait([weak = weak_from_this(), generation = generation_](error_code ec) {
-         auto self = weak.lock();
-         if (!self || ec || self->generation_ != generation || !self->link_) {
-            return;
-         }
-         auto const last_read = self->link_->last_read();
-         auto const action = self->fsm_.on_health_tick(clock::now(), last_read);
-         if (action.what != kind::drop_link) {
-            self->start_health_timer();
-         }
-         self->run(action, make_error_code(errc::health_check_failed).message() +
-                               ": nothing read for " + std::to_string(elapsed_ms(last_read)) +
-                               " ms");
-      });
+      health_timer_.async_wait(
+          [weak = weak_from_this(), generation = link_.generation()](error_code ec) {
+             auto self = weak.lock();
+             if (!self || ec || self->link_.generation() != generation || !self->link_) {
+                return;
+             }
+             auto const last_read = self->link_->last_read();
+             auto const action = self->fsm_.on_health_tick(clock::now(), last_read);
+             if (action.what != kind::drop_link) {
+                self->start_health_timer();
+             }
+             self->run(action, make_error_code(errc::health_check_failed).message() +
+                                   ": nothing read for " + std::to_string(elapsed_ms(last_read)) +
+                                   " ms");
+          });
    }
 
    void report(std::string const& reason, std::chrono::milliseconds delay) {
@@ -258,8 +231,7 @@ private:
    subscriber_fsm fsm_;
    boost::asio::steady_timer backoff_timer_;
    boost::asio::steady_timer health_timer_;
-   std::shared_ptr<connection> link_;
-   std::uint64_t generation_ = 0; ///< bumped per link, so late callbacks of an old link are ignored
+   link_holder link_;
    bool outage_ = false;
    clock::time_point outage_started_{};
    std::uint64_t outage_failures_ = 0;

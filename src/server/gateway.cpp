@@ -27,6 +27,7 @@ unsigned shard_count(const config::settings& settings) {
 
 gateway::gateway(const config::settings& settings)
     : settings_(settings)
+    , metrics_(shard_count(settings))
     , tls_context_(make_tls_context(settings.server))
     , context_{.settings = settings,
                .metrics = metrics_,
@@ -165,7 +166,8 @@ void gateway::begin_shutdown() {
       return;
    }
    spdlog::info("shutting down: closing {} connection(s), waiting at most {} ms",
-                metrics_.connections.value(), settings_.server.shutdown_timeout.count());
+                metrics_.total(&metrics::shard_metrics::connections),
+                settings_.server.shutdown_timeout.count());
    listener_->stop();
    subscriber_->stop();
    if (session_lookups_) {

@@ -53,7 +53,7 @@ template <class Stream> void basic_http_session<Stream>::run() {
 template <class Stream> void basic_http_session<Stream>::on_tls_handshake(error_code ec) {
    if (ec) {
       if (is_timeout(ec)) {
-         home_.context().metrics.timeouts.add("handshake");
+         home_.metrics().timeouts.add("handshake");
       }
       // Not a TLS client, or a broken one: there is no channel to say anything on.
       beast::get_lowest_layer(stream_).close();
@@ -79,7 +79,7 @@ void basic_http_session<Stream>::on_first_bytes(error_code ec, std::size_t bytes
    buffer_.commit(bytes);
    if (ec && bytes == 0) {
       if (is_timeout(ec)) {
-         home_.context().metrics.timeouts.add("request");
+         home_.metrics().timeouts.add("request");
       }
       finish();
       return;
@@ -101,7 +101,7 @@ template <class Stream> void basic_http_session<Stream>::on_read(error_code ec) 
    if (is_timeout(ec)) {
       // A request head that trickles in (slowloris) is cut off at the header deadline; the
       // stream has closed the socket already (like nginx, no 408 is sent).
-      home_.context().metrics.timeouts.add("header");
+      home_.metrics().timeouts.add("header");
       return;
    }
    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
@@ -250,7 +250,7 @@ bool basic_http_session<Stream>::refuse_by_policy(const request& req, const std:
    auto& context = home_.context();
    auto const now = steady_clock::now();
    if (!context.handshakes_per_ip.try_take(address, now)) {
-      context.metrics.refused_connections.add("handshake_rate");
+      home_.metrics().refused_connections.add("handshake_rate");
       auto reply = make_response(http::status::too_many_requests,
                                  "too many handshakes from this address\n", "text/plain", req);
       reply.set(http::field::retry_after,
@@ -265,14 +265,14 @@ bool basic_http_session<Stream>::refuse_by_policy(const request& req, const std:
    auto const origin = req[http::field::origin];
    if (req.count(http::field::origin) > 0 &&
        !origin_allowed(context.settings.server.allowed_origins, origin)) {
-      context.metrics.refused_connections.add("origin");
+      home_.metrics().refused_connections.add("origin");
       send(make_response(http::status::forbidden, "origin not allowed\n", "text/plain", req));
       return true;
    }
    if (context.auth_failures_per_ip.tracking_any()) {
       auto const locked = context.auth_failures_per_ip.locked_for(address, now);
       if (locked.count() > 0) {
-         context.metrics.refused_connections.add("auth_lockout");
+         home_.metrics().refused_connections.add("auth_lockout");
          auto reply = make_response(http::status::too_many_requests,
                                     "too many failed authentications from this address\n",
                                     "text/plain", req);
@@ -323,9 +323,10 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
       return;
    }
    if (limits.max_connections > 0 &&
-       static_cast<std::size_t>(std::max<std::int64_t>(context.metrics.connections.value(), 0)) >=
+       static_cast<std::size_t>(std::max<std::int64_t>(
+           context.metrics.total(&metrics::shard_metrics::connections), 0)) >=
            limits.max_connections) {
-      context.metrics.refused_connections.add("total");
+      home_.metrics().refused_connections.add("total");
       send(make_response(http::status::service_unavailable, "connection limit reached\n",
                          "text/plain", req));
       return;
@@ -334,7 +335,7 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
    if (limits.max_connections_per_ip > 0) {
       if (address.empty() ||
           !context.connections_per_ip.try_acquire(address, limits.max_connections_per_ip)) {
-         context.metrics.refused_connections.add("per_ip");
+         home_.metrics().refused_connections.add("per_ip");
          send(make_response(http::status::too_many_requests,
                             "too many connections from this address\n", "text/plain", req));
          return;

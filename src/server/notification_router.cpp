@@ -19,7 +19,7 @@ void deliver_batch(shard& target, const batch& notifications) {
          deliveries += registry.deliver_to_user(notification.target.user_id, notification.frame);
       }
    }
-   target.context().metrics.deliveries.add(deliveries);
+   target.metrics().deliveries.add(deliveries);
 }
 
 } // namespace

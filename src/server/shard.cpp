@@ -23,6 +23,7 @@ constexpr std::size_t read_chunk_bytes = std::size_t{64} * 1024;
 shard::shard(unsigned index, gateway_context& context)
     : index_(index)
     , context_(context)
+    , metrics_(context.metrics.shard(index))
     , read_buffer_(context.settings.limits.max_inbound_bytes + 16 + read_chunk_bytes)
     , ping_frame_(ws::make_frame(ws::opcode::ping, {}))
     , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})")) {}

@@ -15,8 +15,6 @@ namespace {
 
 /// A close we started is given this long for the client's answer before the socket is cut.
 constexpr std::chrono::seconds close_handshake_timeout{3};
-/// At most this many frames go into one vectored write (Asio's own gather limit).
-constexpr std::size_t max_frames_per_write = 64;
 /// Reads per readiness event, so one chatty client cannot starve the shard.
 constexpr int max_reads_per_wakeup = 4;
 
@@ -33,7 +31,7 @@ websocket_session::websocket_session(session_transport transport, shard& home,
     , home_(home)
     , counted_address_(std::move(counted_address))
     , protocol_(home.context().settings.limits.max_inbound_bytes) {
-   home_.context().metrics.connections.add(1);
+   home_.metrics().connections.add(1);
 }
 
 websocket_session::~websocket_session() {
@@ -41,7 +39,7 @@ websocket_session::~websocket_session() {
    if (!counted_address_.empty()) {
       home_.context().connections_per_ip.release(counted_address_);
    }
-   home_.context().metrics.connections.add(-1);
+   home_.metrics().connections.add(-1);
 }
 
 void websocket_session::start(ws::shared_frame handshake_response, std::string_view early_input,
@@ -229,7 +227,7 @@ bool websocket_session::refuse_locked_out_client() {
    if (context.auth_failures_per_ip.locked_for(address, steady_clock::now()).count() == 0) {
       return false;
    }
-   context.metrics.refused_connections.add("auth_lockout");
+   home_.metrics().refused_connections.add("auth_lockout");
    phase_ = phase::authenticating; // so that the auth deadline no longer applies
    close(app_close::auth_locked_out, "too many failed authentications from this address");
    return true;
@@ -254,7 +252,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    }
    auto& context = home_.context();
    if (!outcome.ok) {
-      context.metrics.auth_failures.add(outcome.failure);
+      home_.metrics().auth_failures.add(outcome.failure);
       spdlog::debug("auth failed: {}", outcome.failure);
       // An unreachable session store says nothing about the client.
       if (!outcome.backend_unavailable && context.auth_failures_per_ip.enabled()) {
@@ -275,7 +273,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    auto const per_user_limit = context.settings.limits.max_connections_per_user;
    if (per_user_limit > 0) {
       if (!context.connections_per_user.try_acquire(outcome.user_id, per_user_limit)) {
-         context.metrics.refused_connections.add("per_user");
+         home_.metrics().refused_connections.add("per_user");
          close(app_close::connection_limit, "too many connections for this user");
          return;
       }
@@ -290,7 +288,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
       home_.user_presence_changed(user_id(), true);
    }
-   context.metrics.authenticated_connections.add(1);
+   home_.metrics().authenticated_connections.add(1);
    home_.sync_presence(shared_from_this());
 }
 
@@ -322,8 +320,8 @@ void websocket_session::deliver(const ws::shared_frame& frame) {
 
 bool websocket_session::over_queue_limits(const std::string& frame) const {
    auto const& limits = home_.context().settings.limits;
-   return queued_bytes_ + frame.size() > limits.max_queued_bytes ||
-          queue_.size() - queue_head_ >= limits.max_queued_messages;
+   return queue_.bytes() + frame.size() > limits.max_queued_bytes ||
+          queue_.size() >= limits.max_queued_messages;
 }
 
 void websocket_session::enqueue_reply(ws::shared_frame frame) {
@@ -340,15 +338,8 @@ void websocket_session::close_slow_consumer() {
    if (phase_ == phase::closed || close_sent_) {
       return;
    }
-   home_.context().metrics.slow_consumers.add(1);
-   // Keep only a frame the socket has started on, so the stream stays in sync for the close.
-   auto const keep =
-       queue_head_ < queue_.size() && head_written_ > 0 ? queue_head_ + 1 : queue_head_;
-   for (auto i = keep; i < queue_.size(); ++i) {
-      queued_bytes_ -= queue_[i]->size();
-   }
-   queue_.resize(keep);
-   queue_.shrink_to_fit();
+   home_.metrics().slow_consumers.add(1);
+   queue_.drop_all_but_started();
    close_and_discard_input(app_close::slow_consumer, "slow consumer");
 }
 
@@ -356,8 +347,7 @@ void websocket_session::enqueue(ws::shared_frame frame) {
    if (phase_ == phase::closed || close_sent_) {
       return;
    }
-   queued_bytes_ += frame->size();
-   queue_.push_back(std::move(frame));
+   queue_.push(std::move(frame));
    if (!flush_scheduled_ && !waiting_writable_) {
       flush_scheduled_ = true;
       home_.schedule_flush(shared_from_this());
@@ -369,14 +359,9 @@ void websocket_session::flush() {
    if (phase_ == phase::closed || waiting_writable_) {
       return;
    }
-   std::array<net::const_buffer, max_frames_per_write> buffers;
-   while (queue_head_ < queue_.size()) {
-      std::size_t count = 0;
-      for (auto i = queue_head_; i < queue_.size() && count < buffers.size(); ++i) {
-         auto const& frame = *queue_[i];
-         auto const skip = i == queue_head_ ? head_written_ : 0;
-         buffers[count++] = net::const_buffer(frame.data() + skip, frame.size() - skip);
-      }
+   std::array<net::const_buffer, outbound_queue::max_gather> buffers;
+   while (!queue_.empty()) {
+      auto const count = queue_.gather(buffers);
       error_code ec;
       auto const written =
           transport_.write_some(std::span<const net::const_buffer>(buffers.data(), count), ec);
@@ -388,13 +373,7 @@ void websocket_session::flush() {
          terminate();
          return;
       }
-      consume_written(written);
-   }
-   queue_.clear();
-   queue_head_ = 0;
-   head_written_ = 0;
-   if (queue_.capacity() > 64) {
-      std::vector<ws::shared_frame>().swap(queue_);
+      queue_.consume(written);
    }
    if (close_sent_ && protocol_.close_received()) {
       terminate();
@@ -402,21 +381,6 @@ void websocket_session::flush() {
       // Unread input would make close() send a reset that can overtake our close frame: send
       // FIN and drain the client's bytes until it hangs up or the close deadline passes.
       transport_.shutdown_send();
-   }
-}
-
-void websocket_session::consume_written(std::size_t bytes) {
-   while (bytes > 0 && queue_head_ < queue_.size()) {
-      auto const remaining = queue_[queue_head_]->size() - head_written_;
-      if (bytes < remaining) {
-         head_written_ += bytes;
-         return;
-      }
-      bytes -= remaining;
-      queued_bytes_ -= queue_[queue_head_]->size();
-      queue_[queue_head_].reset();
-      ++queue_head_;
-      head_written_ = 0;
    }
 }
 
@@ -435,7 +399,7 @@ void websocket_session::send_error(std::string_view code, std::string_view messa
 }
 
 void websocket_session::count_protocol_error() {
-   home_.context().metrics.protocol_errors.add(1);
+   home_.metrics().protocol_errors.add(1);
    if (++protocol_errors_ > home_.context().settings.limits.max_protocol_errors) {
       close(ws::close_code::policy_violation, "too many bad messages");
    }
@@ -468,14 +432,15 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    case phase::authenticating:
    case phase::joining:
       if (now >= deadline_) {
-         home_.context().metrics.auth_failures.add("timeout");
-         home_.context().metrics.timeouts.add("auth");
+         home_.metrics().auth_failures.add("timeout");
+         home_.metrics().timeouts.add("auth");
          close(app_close::auth_timeout, "authentication timeout");
       }
       return;
    case phase::open:
+      queue_.trim();
       if (now - last_read_ >= server.idle_timeout) {
-         home_.context().metrics.timeouts.add("idle");
+         home_.metrics().timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
       } else if (now - last_read_ >= server.ping_interval &&
                  now - last_ping_ >= server.ping_interval) {
@@ -501,8 +466,6 @@ void websocket_session::terminate() {
    leave_registry();
    transport_.close();
    queue_.clear();
-   queue_head_ = 0;
-   queued_bytes_ = 0;
    home_.on_connection_left();
 }
 
@@ -515,7 +478,7 @@ void websocket_session::revoke_authentication() {
       counted_for_user_ = false;
       context.connections_per_user.release(user_id());
    }
-   context.metrics.authenticated_connections.add(-1);
+   home_.metrics().authenticated_connections.add(-1);
    // revoke() leaves user_id() in place, so no copy is needed to report the departure.
    if (home_.registry().revoke(*this)) {
       home_.user_presence_changed(user_id(), false);

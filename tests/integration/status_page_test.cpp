@@ -63,5 +63,43 @@ TEST_F(status_page_test, stats_show_redis_down_with_the_reason) {
    EXPECT_FALSE(stats["redis"]["reason"].get<std::string>().empty());
 }
 
+TEST_F(status_page_test, stats_and_metrics_sum_every_event_loop) {
+   // Connections are dealt to the loops in turn, so six of them land on all three; each loop
+   // counts into its own block and a scrape must add them all up.
+   start_gateway({"--set", "server.threads=3"});
+   std::vector<std::unique_ptr<ws_client>> clients;
+   for (int i = 0; i < 6; ++i) {
+      clients.push_back(connect_as("user-" + std::to_string(i)));
+   }
+   for (auto& client : clients) {
+      ASSERT_TRUE(client->send_text("not json"));
+      auto const reply = client->read_message();
+      ASSERT_TRUE(reply.has_value());
+      EXPECT_NE(reply->find("bad_json"), std::string::npos) << *reply;
+   }
+   publish("global_notifications", "{}");
+   publish("global_notifications", "{}");
+   for (auto& client : clients) {
+      EXPECT_TRUE(client->read_message().has_value());
+      EXPECT_TRUE(client->read_message().has_value());
+   }
+   ASSERT_TRUE(eventually([&] { return metric_value(port(), "notify_deliveries_total") == 12; }));
+   EXPECT_EQ(metric_value(port(), "notify_connections"), 6);
+   EXPECT_EQ(metric_value(port(), "notify_authenticated_connections"), 6);
+   EXPECT_EQ(metric_value(port(), "notify_protocol_errors_total"), 6);
+   auto const stats = nlohmann::json::parse(http_get(port(), "/stats").body);
+   EXPECT_EQ(stats["connections"], 6);
+   EXPECT_EQ(stats["authenticated_connections"], 6);
+   EXPECT_EQ(stats["deliveries_total"], 12);
+
+   // A connection leaves on the loop it arrived on, so the summed gauges come back down exactly.
+   clients.resize(2);
+   ASSERT_TRUE(eventually([&] { return metric_value(port(), "notify_connections") == 2; }));
+   EXPECT_EQ(metric_value(port(), "notify_authenticated_connections"), 2);
+   auto const after = nlohmann::json::parse(http_get(port(), "/stats").body);
+   EXPECT_EQ(after["connections"], 2);
+   EXPECT_EQ(after["authenticated_connections"], 2);
+}
+
 } // namespace
 } // namespace notify::test

@@ -15,4 +15,7 @@ std::string base64url_encode(std::string_view bytes);
 /// cannot be altered without changing what it decodes to.
 std::optional<std::string> base64url_decode(std::string_view text);
 
+/// Whether `c` is one of the 64 characters of the base64url alphabet.
+bool in_base64url_alphabet(char c);
+
 } // namespace notify::auth

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -97,23 +98,66 @@ inline constexpr std::array<std::string_view, 7> connection_limit_reasons{
 inline constexpr std::array<std::string_view, 6> timeout_stages{"request", "header", "handshake",
                                                                 "auth",    "idle",   "other"};
 
-/// Every number /metrics shows. One instance per process, shared by all shards.
-struct gateway_metrics {
+/// The counters a shard writes on its own thread (per connection, per delivery batch, per
+/// refused handshake). Each shard's block starts on its own cache line and is written by that
+/// shard only, so the relaxed fetch_adds never contend: the line stays in its core's cache
+/// (no line bounces between shards) and the RMW keeps counts exact even if a session is ever
+/// destroyed off its shard. Scrapes sum the blocks; a connection opens and closes on the same
+/// shard, so the summed gauges are exact too.
+struct alignas(64) shard_metrics {
    gauge connections; ///< open WebSocket connections, authenticated or not
    gauge authenticated_connections;
-   gauge authenticated_users; ///< distinct users with at least one connection
-   counter redis_messages_user;
-   counter redis_messages_global;
    counter deliveries; ///< notifications queued to a connection
-   labelled_counter<drop_reasons.size()> dropped_messages{drop_reasons};
    labelled_counter<auth_failure_reasons.size()> auth_failures{auth_failure_reasons};
-   gauge redis_connected;
-   counter redis_reconnects;
-   counter connections_accepted;
    counter protocol_errors;
    counter slow_consumers; ///< connections closed with 4004 because they fell too far behind
    labelled_counter<connection_limit_reasons.size()> refused_connections{connection_limit_reasons};
    labelled_counter<timeout_stages.size()> timeouts{timeout_stages};
+};
+
+/// Every number /metrics shows. One instance per process: a shard_metrics block per shard plus
+/// the counters only the Redis link, the router and the listener write (all on shard 0).
+class gateway_metrics {
+public:
+   explicit gateway_metrics(std::size_t shards = 1);
+
+   /// The block shard `index` writes; `index` < shard_count().
+   shard_metrics& shard(std::size_t index) { return shards_[index]; }
+   std::size_t shard_count() const { return shard_count_; }
+
+   /// Sums over every shard, for scrapes (a few loads per shard, never on the hot path).
+   std::int64_t total(gauge shard_metrics::*field) const;
+   std::uint64_t total(counter shard_metrics::*field) const;
+   template <std::size_t N>
+   std::uint64_t total(labelled_counter<N> shard_metrics::*field, std::size_t label_index) const {
+      std::uint64_t sum = 0;
+      for (std::size_t i = 0; i < shard_count_; ++i) {
+         sum += (shards_[i].*field).value_at(label_index);
+      }
+      return sum;
+   }
+   template <std::size_t N>
+   std::uint64_t total(labelled_counter<N> shard_metrics::*field, std::string_view label) const {
+      auto const& labels = (shards_[0].*field).labels();
+      for (std::size_t i = 0; i < N; ++i) {
+         if (labels[i] == label) {
+            return total(field, i);
+         }
+      }
+      return 0;
+   }
+
+   gauge authenticated_users; ///< distinct users with at least one connection
+   counter redis_messages_user;
+   counter redis_messages_global;
+   labelled_counter<drop_reasons.size()> dropped_messages{drop_reasons};
+   gauge redis_connected;
+   counter redis_reconnects;
+   counter connections_accepted;
+
+private:
+   std::size_t shard_count_;
+   std::unique_ptr<shard_metrics[]> shards_;
 };
 
 /// The Prometheus text for every metric above.

@@ -25,6 +25,8 @@ public:
    unsigned index() const { return index_; }
    net::io_context& io() { return io_; }
    gateway_context& context() { return context_; }
+   /// This shard's counters: written by its thread only, summed when scraped.
+   metrics::shard_metrics& metrics() { return metrics_; }
    connection_registry& registry() { return registry_; }
 
    /// Scratch space for socket reads: connections keep no read buffer of their own while idle.
@@ -61,6 +63,9 @@ private:
 
    unsigned index_;
    gateway_context& context_;
+   /// Kept here so that counting reads nothing that another thread writes (the global counters
+   /// next to the block table are written by the Redis link).
+   metrics::shard_metrics& metrics_;
    // Declared before io_ so that connections, destroyed with io_'s pending handlers, can still
    // leave it.
    connection_registry registry_;

@@ -3,6 +3,7 @@
 #include "notify/server/authenticator.hpp"
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/net.hpp"
+#include "notify/server/outbound_queue.hpp"
 #include "notify/server/session_transport.hpp"
 #include "notify/ws/frame.hpp"
 #include "notify/ws/server_protocol.hpp"
@@ -86,7 +87,6 @@ private:
    /// Frees what the client has not read and closes it with 4004.
    void close_slow_consumer();
    void wait_writable();
-   void consume_written(std::size_t bytes);
    void send_error(std::string_view code, std::string_view message);
    void count_protocol_error();
    /// Closes and ignores whatever else the client sends (its stream is no longer in sync).
@@ -99,10 +99,7 @@ private:
 
    session_transport transport_;
    shard& home_;
-   std::vector<ws::shared_frame> queue_;
-   std::size_t queue_head_ = 0;   ///< first frame not fully written
-   std::size_t head_written_ = 0; ///< bytes of that frame already written
-   std::size_t queued_bytes_ = 0; ///< bytes of frames not yet fully written
+   outbound_queue queue_;
    std::string counted_address_;
    ws::server_protocol protocol_; ///< framing, reassembly and the close handshake
    steady_clock::time_point last_read_;

@@ -8,6 +8,7 @@ namespace {
 
 using notify::auth::base64url_decode;
 using notify::auth::base64url_encode;
+using notify::auth::in_base64url_alphabet;
 using namespace std::string_view_literals;
 
 TEST(base64url, encodes_rfc4648_vectors_without_padding) {
@@ -69,6 +70,24 @@ TEST(base64url, rejects_characters_outside_the_alphabet) {
    EXPECT_EQ(base64url_decode("Zm9.v"), std::nullopt);
    EXPECT_EQ(base64url_decode("Zm\0v"sv), std::nullopt);
    EXPECT_EQ(base64url_decode("Zm\xC3\xA9v"), std::nullopt);
+}
+
+TEST(base64url, alphabet_check_accepts_exactly_the_64_characters) {
+   std::size_t accepted = 0;
+   for (int c = 0; c < 256; ++c) {
+      auto const ch = static_cast<char>(c);
+      bool const in = in_base64url_alphabet(ch);
+      accepted += in ? 1 : 0;
+      // The check and the decoder agree on every byte.
+      EXPECT_EQ(in, base64url_decode(std::string("AA") + ch + 'A').has_value()) << c;
+   }
+   EXPECT_EQ(accepted, 64u);
+   for (char const c : {'A', 'Z', 'a', 'z', '0', '9', '-', '_'}) {
+      EXPECT_TRUE(in_base64url_alphabet(c)) << c;
+   }
+   for (char const c : {'+', '/', '=', '.', ' ', '\0'}) {
+      EXPECT_FALSE(in_base64url_alphabet(c)) << static_cast<int>(c);
+   }
 }
 
 TEST(base64url, rejects_impossible_lengths) {

@@ -1,6 +1,7 @@
 #include "notify/metrics/gateway_metrics.hpp"
 #include "notify/metrics/prometheus.hpp"
 
+#include <cstdint>
 #include <gtest/gtest.h>
 #include <limits>
 #include <map>
@@ -117,15 +118,15 @@ TEST(render_prometheus, every_family_has_help_and_type) {
 
 TEST(render_prometheus, shows_current_values_without_exponent) {
    gateway_metrics metrics;
-   metrics.connections.set(1234567);
-   metrics.authenticated_connections.add(5);
-   metrics.authenticated_connections.add(-2);
+   metrics.shard(0).connections.set(1234567);
+   metrics.shard(0).authenticated_connections.add(5);
+   metrics.shard(0).authenticated_connections.add(-2);
    metrics.authenticated_users.set(-1);
    metrics.redis_messages_user.add(12345678901ull);
    metrics.redis_messages_global.add(7);
-   metrics.deliveries.add(1ull << 52);
+   metrics.shard(0).deliveries.add(1ull << 52);
    metrics.connections_accepted.add(100000000);
-   metrics.protocol_errors.add(3);
+   metrics.shard(0).protocol_errors.add(3);
    metrics.redis_connected.set(1);
    metrics.redis_reconnects.add(2);
    auto const samples = parse_exposition(render_prometheus(metrics));
@@ -147,7 +148,7 @@ TEST(render_prometheus, lists_every_drop_and_auth_reason_with_its_value) {
       metrics.dropped_messages.add(drop_reasons[i], i + 1);
    }
    for (std::size_t i = 0; i < auth_failure_reasons.size(); ++i) {
-      metrics.auth_failures.add(auth_failure_reasons[i], 100 + i);
+      metrics.shard(0).auth_failures.add(auth_failure_reasons[i], 100 + i);
    }
    auto const samples = parse_exposition(render_prometheus(metrics));
    for (std::size_t i = 0; i < drop_reasons.size(); ++i) {
@@ -180,11 +181,11 @@ TEST(labelled_counter, counts_unknown_labels_as_other) {
    metrics.dropped_messages.add("no_such_reason");
    metrics.dropped_messages.add("");
    metrics.dropped_messages.add("TOO_LARGE");
-   metrics.auth_failures.add("made_up", 4);
+   metrics.shard(0).auth_failures.add("made_up", 4);
    EXPECT_EQ(metrics.dropped_messages.value("other"), 3u);
    EXPECT_EQ(metrics.dropped_messages.value("too_large"), 0u);
    EXPECT_EQ(metrics.dropped_messages.value("no_such_reason"), 0u) << "never a label of its own";
-   EXPECT_EQ(metrics.auth_failures.value("other"), 4u);
+   EXPECT_EQ(metrics.shard(0).auth_failures.value("other"), 4u);
    auto const samples = parse_exposition(render_prometheus(metrics));
    EXPECT_EQ(samples.at("notify_dropped_messages_total{reason=other}"), "3");
    EXPECT_EQ(samples.at("notify_auth_failures_total{reason=other}"), "4");
@@ -270,6 +271,105 @@ TEST(prometheus_writer, writes_unlabelled_samples) {
    writer.family("a", "A.", "gauge");
    writer.sample("a", 1);
    EXPECT_EQ(writer.take(), "# HELP a A.\n# TYPE a gauge\na 1\n");
+}
+
+} // namespace
+} // namespace notify::metrics
+
+namespace notify::metrics {
+namespace {
+
+TEST(shard_metrics, blocks_sit_on_their_own_cache_lines) {
+   static_assert(alignof(shard_metrics) >= 64);
+   static_assert(sizeof(shard_metrics) % 64 == 0);
+   gateway_metrics metrics(3);
+   auto const first = reinterpret_cast<std::uintptr_t>(&metrics.shard(0));
+   auto const second = reinterpret_cast<std::uintptr_t>(&metrics.shard(1));
+   EXPECT_EQ(first % 64, 0u);
+   EXPECT_GE(second - first, sizeof(shard_metrics));
+   auto const global = reinterpret_cast<std::uintptr_t>(&metrics.redis_messages_user);
+   auto const blocks_end = first + 3 * sizeof(shard_metrics);
+   EXPECT_TRUE(global / 64 < first / 64 || global / 64 >= blocks_end / 64)
+       << "a global counter shares a line with a shard block";
+}
+
+TEST(render_prometheus, sums_every_shards_block) {
+   gateway_metrics metrics(3);
+   EXPECT_EQ(metrics.shard_count(), 3u);
+   // A connection opens and closes on one shard; gauges summed are exact.
+   metrics.shard(0).connections.add(5);
+   metrics.shard(1).connections.add(7);
+   metrics.shard(1).connections.add(-2);
+   metrics.shard(2).connections.add(1);
+   metrics.shard(0).authenticated_connections.add(2);
+   metrics.shard(2).authenticated_connections.add(3);
+   metrics.shard(0).deliveries.add(10);
+   metrics.shard(1).deliveries.add(20);
+   metrics.shard(2).deliveries.add(30);
+   metrics.shard(1).protocol_errors.add(4);
+   metrics.shard(2).protocol_errors.add(1);
+   metrics.shard(0).slow_consumers.add(1);
+   metrics.shard(2).slow_consumers.add(2);
+   metrics.shard(0).auth_failures.add("expired", 1);
+   metrics.shard(1).auth_failures.add("expired", 2);
+   metrics.shard(2).auth_failures.add("timeout", 9);
+   metrics.shard(1).refused_connections.add("per_ip", 3);
+   metrics.shard(2).refused_connections.add("per_ip", 4);
+   metrics.shard(0).timeouts.add("idle", 6);
+   metrics.shard(2).timeouts.add("idle", 1);
+   metrics.shard(1).timeouts.add("header", 2);
+   metrics.redis_messages_global.add(11);
+
+   EXPECT_EQ(metrics.total(&shard_metrics::connections), 11);
+   EXPECT_EQ(metrics.total(&shard_metrics::deliveries), 60u);
+   EXPECT_EQ(metrics.total(&shard_metrics::auth_failures, "expired"), 3u);
+   EXPECT_EQ(metrics.total(&shard_metrics::auth_failures, "no_such_label"), 0u);
+
+   auto const samples = parse_exposition(render_prometheus(metrics));
+   EXPECT_EQ(samples.at("notify_connections"), "11");
+   EXPECT_EQ(samples.at("notify_authenticated_connections"), "5");
+   EXPECT_EQ(samples.at("notify_deliveries_total"), "60");
+   EXPECT_EQ(samples.at("notify_protocol_errors_total"), "5");
+   EXPECT_EQ(samples.at("notify_slow_consumer_closes_total"), "3");
+   EXPECT_EQ(samples.at("notify_auth_failures_total{reason=expired}"), "3");
+   EXPECT_EQ(samples.at("notify_auth_failures_total{reason=timeout}"), "9");
+   EXPECT_EQ(samples.at("notify_auth_failures_total{reason=bad_signature}"), "0");
+   EXPECT_EQ(samples.at("notify_refused_connections_total{limit=per_ip}"), "7");
+   EXPECT_EQ(samples.at("notify_timeouts_total{stage=idle}"), "7");
+   EXPECT_EQ(samples.at("notify_timeouts_total{stage=header}"), "2");
+   EXPECT_EQ(samples.at("notify_redis_messages_total{scope=global}"), "11");
+}
+
+TEST(render_prometheus, same_text_whatever_the_shard_count) {
+   gateway_metrics one;
+   gateway_metrics four(4);
+   one.shard(0).deliveries.add(8);
+   one.shard(0).timeouts.add("auth", 2);
+   for (std::size_t i = 0; i < 4; ++i) {
+      four.shard(i).deliveries.add(2);
+   }
+   four.shard(3).timeouts.add("auth", 2);
+   EXPECT_EQ(render_prometheus(one), render_prometheus(four));
+}
+
+TEST(shard_metrics, shards_counting_at_once_lose_nothing) {
+   gateway_metrics metrics(4);
+   std::vector<std::thread> threads;
+   for (std::size_t s = 0; s < 4; ++s) {
+      threads.emplace_back([&metrics, s] {
+         for (int i = 0; i < 10000; ++i) {
+            metrics.shard(s).deliveries.add(1);
+            metrics.shard(s).connections.add(1);
+            metrics.shard(s).connections.add(-1);
+         }
+      });
+   }
+   for (auto& thread : threads) {
+      thread.join();
+   }
+   auto const samples = parse_exposition(render_prometheus(metrics));
+   EXPECT_EQ(samples.at("notify_deliveries_total"), "40000");
+   EXPECT_EQ(samples.at("notify_connections"), "0");
 }
 
 } // namespace

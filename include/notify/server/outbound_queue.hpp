@@ -1,0 +1,72 @@
+#pragma once
+
+#include "notify/ws/frame.hpp"
+
+#include <boost/asio/buffer.hpp>
+#include <cstddef>
+#include <memory>
+#include <span>
+
+namespace notify::server {
+
+/// The frames one connection still has to write, in order: a ring buffer of shared frames.
+///
+/// A client that stays a little behind keeps reusing the same slots instead of growing a
+/// vector for the whole busy period. The capacity is a power of two that doubles when full;
+/// a drained queue gives back a large array at once and any array at the first trim() that
+/// finds it unused since the previous one, so an idle connection owns no queue memory while a
+/// busy one allocates nothing per frame.
+class outbound_queue {
+public:
+   /// The most buffers one gather() fills (Asio's own limit for one vectored write).
+   static constexpr std::size_t max_gather = 64;
+
+   outbound_queue() = default;
+   outbound_queue(const outbound_queue&) = delete;
+   outbound_queue& operator=(const outbound_queue&) = delete;
+   ~outbound_queue() = default;
+
+   void push(ws::shared_frame frame);
+
+   /// Fills `buffers` with the unwritten bytes of the first frames (the head from its written
+   /// offset on); returns how many it filled, at most max_gather.
+   std::size_t gather(std::span<boost::asio::const_buffer, max_gather> buffers) const;
+
+   /// Marks `bytes` as written: finished frames leave the queue, a partial one keeps its offset.
+   void consume(std::size_t bytes);
+
+   /// Drops every frame except one the socket has started writing (so the byte stream stays
+   /// in sync for a close frame queued behind it); shrinks the storage.
+   void drop_all_but_started();
+
+   /// Drops everything and frees the storage.
+   void clear();
+
+   /// Frees the storage of an empty queue that has not been pushed to since the last trim().
+   void trim();
+
+   bool empty() const { return size_ == 0; }
+   /// Frames not fully written.
+   std::size_t size() const { return size_; }
+   /// Bytes of the frames not fully written, counted whole (the limits are about frames held).
+   std::size_t bytes() const { return bytes_; }
+   /// Slots allocated (0 when the queue owns no memory).
+   std::size_t capacity() const { return capacity_; }
+
+private:
+   /// Moves the live frames to a new array of `new_capacity` slots (0: none), head first.
+   void reallocate(std::size_t new_capacity);
+   ws::shared_frame& slot(std::size_t position) const {
+      return slots_[(head_ + position) & (capacity_ - 1)];
+   }
+
+   std::unique_ptr<ws::shared_frame[]> slots_;
+   std::size_t capacity_ = 0; ///< 0 or a power of two
+   std::size_t head_ = 0;     ///< slot of the first frame not fully written
+   std::size_t size_ = 0;
+   std::size_t head_written_ = 0; ///< bytes of the head frame already written
+   std::size_t bytes_ = 0;
+   bool used_since_trim_ = false;
+};
+
+} // namespace notify::server

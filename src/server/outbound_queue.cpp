@@ -1,0 +1,101 @@
+#include "notify/server/outbound_queue.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace notify::server {
+
+namespace {
+
+constexpr std::size_t initial_capacity = 4;
+/// A drained queue keeps an array this small for the next burst; a larger one is given back.
+constexpr std::size_t kept_capacity = 64;
+
+} // namespace
+
+void outbound_queue::push(ws::shared_frame frame) {
+   if (size_ == capacity_) {
+      reallocate(capacity_ == 0 ? initial_capacity : capacity_ * 2);
+   }
+   bytes_ += frame->size();
+   slot(size_) = std::move(frame);
+   ++size_;
+   used_since_trim_ = true;
+}
+
+std::size_t outbound_queue::gather(std::span<boost::asio::const_buffer, max_gather> buffers) const {
+   auto const count = std::min(size_, max_gather);
+   for (std::size_t i = 0; i < count; ++i) {
+      auto const& frame = *slot(i);
+      auto const skip = i == 0 ? head_written_ : 0;
+      buffers[i] = boost::asio::const_buffer(frame.data() + skip, frame.size() - skip);
+   }
+   return count;
+}
+
+void outbound_queue::consume(std::size_t bytes) {
+   while (bytes > 0 && size_ > 0) {
+      auto& head = slot(0);
+      auto const remaining = head->size() - head_written_;
+      if (bytes < remaining) {
+         head_written_ += bytes;
+         return;
+      }
+      bytes -= remaining;
+      bytes_ -= head->size();
+      head.reset();
+      head_ = (head_ + 1) & (capacity_ - 1);
+      --size_;
+      head_written_ = 0;
+   }
+   if (size_ == 0) {
+      head_ = 0;
+      if (capacity_ > kept_capacity) {
+         reallocate(0);
+      }
+   }
+}
+
+void outbound_queue::drop_all_but_started() {
+   std::size_t const keep = size_ > 0 && head_written_ > 0 ? 1 : 0;
+   for (auto i = keep; i < size_; ++i) {
+      bytes_ -= slot(i)->size();
+      slot(i).reset();
+   }
+   size_ = keep;
+   reallocate(keep == 0 ? 0 : initial_capacity);
+}
+
+void outbound_queue::clear() {
+   slots_.reset();
+   capacity_ = 0;
+   head_ = 0;
+   size_ = 0;
+   head_written_ = 0;
+   bytes_ = 0;
+}
+
+void outbound_queue::trim() {
+   if (size_ == 0 && !used_since_trim_) {
+      reallocate(0);
+   }
+   used_since_trim_ = false;
+}
+
+void outbound_queue::reallocate(std::size_t new_capacity) {
+   if (new_capacity == capacity_) {
+      return;
+   }
+   std::unique_ptr<ws::shared_frame[]> moved;
+   if (new_capacity > 0) {
+      moved = std::make_unique<ws::shared_frame[]>(new_capacity);
+      for (std::size_t i = 0; i < size_; ++i) {
+         moved[i] = std::move(slot(i));
+      }
+   }
+   slots_ = std::move(moved);
+   capacity_ = new_capacity;
+   head_ = 0;
+}
+
+} // namespace notify::server
