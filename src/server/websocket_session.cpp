@@ -336,8 +336,10 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (!outcome.ok) {
       context.metrics.auth_failures.add(outcome.failure);
       spdlog::debug("auth failed: {}", outcome.failure);
-      // An unreachable session store says nothing about the client.
-      if (!outcome.backend_unavailable && context.auth_failures_per_ip.enabled()) {
+      // Only failures that could be guessing count; an unreachable session store or an
+      // expired token says nothing bad about the client.
+      if (!outcome.backend_unavailable && could_be_guessing(outcome.failure) &&
+          context.auth_failures_per_ip.enabled()) {
          auto const address = transport_.remote_address();
          if (context.auth_failures_per_ip.record_failure(address, steady_clock::now())) {
             spdlog::warn("auth: {} locked out for {} s after {} failed authentications", address,
