@@ -22,9 +22,10 @@ import plots  # noqa: E402  (lives beside this file)
 
 START_MARKER = "<!-- results:start -->"
 END_MARKER = "<!-- results:end -->"
-SERVER_ORDER = ["gateway", "node-seed", "rawfan"]
+SERVER_ORDER = ["gateway", "gateway-before", "node-seed", "rawfan"]
 SERVER_TITLES = {
     "gateway": "**notify-gateway** (this project)",
+    "gateway-before": "notify-gateway before the change (bench/run --before)",
     "node-seed": "node-seed (seed's design: ws + ioredis)",
     "rawfan": "rawfan (limit reference)",
 }
@@ -299,6 +300,39 @@ def targets_table(results):
     return table(header, rows), summary
 
 
+# --- (2b) this tree against an earlier build of the gateway (bench/run --before) ----------------
+
+# (label, case, metric path, formatter, higher is better)
+BEFORE_AFTER_METRICS = [
+    ("idle RSS/conn, 10k", "idle-10k", ("rss_per_connection_bytes",), kib, False),
+    ("idle RSS/conn, 19k", "idle-19k", ("rss_per_connection_bytes",), kib, False),
+    ("connects/s", "idle-10k", ("connects_per_s",), thousands, True),
+    ("user p99 (ms)", "user", ("latency_ms", "p99"), ms, False),
+    ("broadcast deliveries/s", "broadcast", ("deliveries_per_s",), thousands, True),
+    ("deliveries per server CPU-s", "broadcast", ("deliveries_per_server_cpu_s",), thousands, True),
+    ("1 broadcast → all, p99 (ms)", "single-broadcast", ("broadcast_ms", "p99"), ms, False),
+]
+
+
+def before_after_table(results):
+    """None unless gateway-before was measured."""
+    if "gateway-before" not in results.servers:
+        return None
+    header = ["metric", "gateway (now)", "gateway before", "now ÷ before",
+              "now ÷ rawfan", "before ÷ rawfan"]
+    rows = []
+    for label, case, path, show, _ in BEFORE_AFTER_METRICS:
+        now = results.median("gateway", case, *path)
+        before = results.median("gateway-before", case, *path)
+        if now is None and before is None:
+            continue
+        rawfan = results.median("rawfan", case, *path)
+        rows.append([label, "n/a" if now is None else show(now),
+                     "n/a" if before is None else show(before), ratio(now, before),
+                     ratio(now, rawfan), ratio(before, rawfan)])
+    return table(header, rows)
+
+
 # --- (3) details and provenance -------------------------------------------------------------------
 
 def details_table(results):
@@ -371,6 +405,9 @@ def generated_section(results, out_dir, plot_files):
         parts += ["> **Quick run** (`--quick`: connection counts ÷ 10, durations ÷ 3). A smoke "
                   "of the suite, not a measurement: the targets below are for the full sizes.", ""]
     parts += ["### Servers side by side", "", peers_table(results), ""]
+    comparison = before_after_table(results)
+    if comparison:
+        parts += ["### This change against the gateway before it", "", comparison, ""]
     target_rows, summary = targets_table(results)
     parts += ["### Targets (issue 3)", "", target_rows, "", summary, ""]
     if plot_files:
@@ -472,6 +509,9 @@ def main():
     write_markdown(out, generated_section(results, out_dir, plot_files))
     _, summary = targets_table(results)
     print(f"aggregate: wrote {out} ({len(results.records)} measurements; targets: {summary})")
+    comparison = before_after_table(results)
+    if comparison:
+        print(comparison)
     for _, path in plot_files:
         print(f"aggregate: wrote {path}")
     return 0

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import tempfile
 
-COLORS = {"gateway": "#1b7837", "node-seed": "#2166ac", "rawfan": "#b2182b"}
+COLORS = {"gateway": "#1b7837", "gateway-before": "#a6dba0", "node-seed": "#2166ac", "rawfan": "#b2182b"}
 FALLBACK_COLORS = ["#762a83", "#e08214", "#4d4d4d"]
 
 

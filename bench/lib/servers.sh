@@ -3,7 +3,9 @@
 # shellcheck shell=bash
 # shellcheck disable=SC2034,SC2154 # known_servers is read, gateway_binary and peer_dirs set, by the caller
 
-known_servers=(gateway node-seed rawfan)
+# gateway-before: the gateway built from an earlier commit (bench/run --before), measured beside
+# this tree's with the same settings, so a change on the delivery path is compared in one run.
+known_servers=(gateway gateway-before node-seed rawfan)
 
 # The JWT secret the gateway checks and notify-bench signs with; fresh for every suite run.
 bench_jwt_secret="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -11,7 +13,7 @@ bench_jwt_secret="$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # What notify-bench needs to authenticate against a server.
 auth_args_for() { # server -> prints one argument per line
    case "$1" in
-   gateway) printf '%s\n' --jwt-secret "$bench_jwt_secret" ;;
+   gateway | gateway-before) printf '%s\n' --jwt-secret "$bench_jwt_secret" ;;
    *) printf '%s\n' --auth-message '{"type":"auth","userId":"{uid}"}' ;;
    esac
 }
@@ -56,13 +58,14 @@ warm_up_peer() { # name dir log
 
 # Starts one server in its own session (so Ctrl-C reaches only the script, whose trap stops
 # it by PID). Sets server_pid. gateway_binary must be set for the gateway; peer_dirs[name]
-# for the peers.
+# for the peers; before_gateway_binary for gateway-before.
 start_server() { # name port redis_port log
-   local name="$1" port="$2" redis_port="$3" log="$4"
+   local name="$1" port="$2" redis_port="$3" log="$4" binary="${gateway_binary:-}"
    case "$name" in
-   gateway)
+   gateway | gateway-before)
+      [[ "$name" == gateway-before ]] && binary="$before_gateway_binary"
       NOTIFY_JWT_SECRET="$bench_jwt_secret" REDIS_HOST=127.0.0.1 REDIS_PORT="$redis_port" \
-         setsid "$gateway_binary" --host 127.0.0.1 --port "$port" --log-level warn \
+         setsid "$binary" --host 127.0.0.1 --port "$port" --log-level warn \
          </dev/null >>"$log" 2>&1 &
       ;;
    node-seed | rawfan)

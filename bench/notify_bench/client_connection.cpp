@@ -208,7 +208,7 @@ std::size_t client_connection::consume(connection_context& context, std::uint64_
       state_ = connection_state::authenticating;
       if (!auth_.empty()) {
          context.scratch.clear();
-         append_client_frame(context.scratch, ws_opcode::text, auth_, context.next_mask());
+         append_client_frame(context.scratch, ws::opcode::text, auth_, context.next_mask());
          std::string().swap(auth_);
          send_bytes(context, tag, context.scratch);
          if (state_ == connection_state::ended) {
@@ -227,7 +227,7 @@ std::size_t client_connection::consume(connection_context& context, std::uint64_
          end(context, end_reason::protocol_error);
          return used;
       }
-      on_frame(context, tag, frame.fin ? frame.opcode : ws_opcode::continuation,
+      on_frame(context, tag, frame.fin ? frame.opcode : ws::opcode::continuation,
                bytes.substr(used + frame.header_bytes, frame.payload_bytes), now_ns);
       used += frame.total_bytes();
       if (state_ == connection_state::ended) {
@@ -237,31 +237,30 @@ std::size_t client_connection::consume(connection_context& context, std::uint64_
    return used;
 }
 
-void client_connection::on_frame(connection_context& context, std::uint64_t tag,
-                                 std::uint8_t opcode, std::string_view payload,
-                                 std::int64_t now_ns) {
+void client_connection::on_frame(connection_context& context, std::uint64_t tag, ws::opcode opcode,
+                                 std::string_view payload, std::int64_t now_ns) {
    switch (opcode) {
-   case ws_opcode::text:
+   case ws::opcode::text:
       if (state_ == connection_state::open) {
          context.sink.on_message(static_cast<std::size_t>(tag), payload, now_ns);
       } else if (payload.find("auth_ok") != std::string_view::npos) {
          state_ = connection_state::open;
       }
       return;
-   case ws_opcode::binary:
+   case ws::opcode::binary:
       return; // nothing of ours comes as binary
-   case ws_opcode::ping:
+   case ws::opcode::ping:
       context.scratch.clear();
-      append_client_frame(context.scratch, ws_opcode::pong, payload, context.next_mask());
+      append_client_frame(context.scratch, ws::opcode::pong, payload, context.next_mask());
       send_bytes(context, tag, context.scratch);
       return;
-   case ws_opcode::pong:
+   case ws::opcode::pong:
       return;
-   case ws_opcode::close: {
+   case ws::opcode::close: {
       close_code_ = close_code_of(payload);
       bool const was_open = state_ == connection_state::open;
       context.scratch.clear();
-      append_client_frame(context.scratch, ws_opcode::close, payload.substr(0, 2),
+      append_client_frame(context.scratch, ws::opcode::close, payload.substr(0, 2),
                           context.next_mask());
       ::send(fd_, context.scratch.data(), context.scratch.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       end(context, was_open ? end_reason::closed_by_server : end_reason::auth_refused);

@@ -5,6 +5,7 @@
 // parsed in place; only a partial frame left at the end of a read is kept per connection.
 
 #include "event_loop.hpp"
+#include "notify/ws/frame.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -94,7 +95,7 @@ private:
    /// Handles whole frames (and the upgrade reply) at the start of bytes; returns bytes used.
    std::size_t consume(connection_context& context, std::uint64_t tag, std::string_view bytes,
                        std::int64_t now_ns);
-   void on_frame(connection_context& context, std::uint64_t tag, std::uint8_t opcode,
+   void on_frame(connection_context& context, std::uint64_t tag, ws::opcode opcode,
                  std::string_view payload, std::int64_t now_ns);
    /// Closes the socket (if any) and records why; no effect once ended.
    void end(connection_context& context, end_reason reason);

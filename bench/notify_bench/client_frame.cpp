@@ -13,12 +13,17 @@ constexpr std::size_t max_control_payload = 125;
 constexpr std::uint8_t length_16 = 126;
 constexpr std::uint8_t length_64 = 127;
 
-bool known_opcode(std::uint8_t op) {
-   return op <= ws_opcode::binary || (op >= ws_opcode::close && op <= ws_opcode::pong);
+constexpr std::uint8_t value_of(ws::opcode op) {
+   return static_cast<std::uint8_t>(op);
 }
 
-bool control_opcode(std::uint8_t op) {
-   return op >= ws_opcode::close;
+bool known_opcode(std::uint8_t op) {
+   return op <= value_of(ws::opcode::binary) ||
+          (op >= value_of(ws::opcode::close) && op <= value_of(ws::opcode::pong));
+}
+
+bool control_opcode(ws::opcode op) {
+   return value_of(op) >= value_of(ws::opcode::close);
 }
 
 std::uint8_t byte_at(std::string_view bytes, std::size_t i) {
@@ -35,10 +40,11 @@ frame_status parse_server_frame(std::string_view bytes, std::size_t max_payload_
    std::uint8_t const first = byte_at(bytes, 0);
    std::uint8_t const second = byte_at(bytes, 1);
    frame.fin = (first & fin_bit) != 0;
-   frame.opcode = first & opcode_bits;
-   if ((first & reserved_bits) != 0 || (second & mask_bit) != 0 || !known_opcode(frame.opcode)) {
+   std::uint8_t const op = first & opcode_bits;
+   if ((first & reserved_bits) != 0 || (second & mask_bit) != 0 || !known_opcode(op)) {
       return frame_status::protocol_error;
    }
+   frame.opcode = static_cast<ws::opcode>(op);
    std::uint64_t length = second & length_bits;
    std::size_t header = 2;
    if (length == length_16) {
@@ -75,9 +81,9 @@ frame_status parse_server_frame(std::string_view bytes, std::size_t max_payload_
                                                       : frame_status::complete;
 }
 
-void append_client_frame(std::string& out, std::uint8_t opcode, std::string_view payload,
+void append_client_frame(std::string& out, ws::opcode opcode, std::string_view payload,
                          std::uint32_t mask_key) {
-   out.push_back(static_cast<char>(fin_bit | (opcode & opcode_bits)));
+   out.push_back(static_cast<char>(fin_bit | (value_of(opcode) & opcode_bits)));
    std::size_t const size = payload.size();
    if (size < length_16) {
       out.push_back(static_cast<char>(mask_bit | size));

@@ -3,6 +3,8 @@
 // RFC 6455 framing for the client side: frames we send are masked, frames we receive must not be.
 // Parsing works in place on whatever buffer the bytes were read into.
 
+#include "notify/ws/frame.hpp" // ws::opcode, shared with the gateway
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -10,19 +12,10 @@
 
 namespace notify::bench {
 
-namespace ws_opcode {
-inline constexpr std::uint8_t continuation = 0x0;
-inline constexpr std::uint8_t text = 0x1;
-inline constexpr std::uint8_t binary = 0x2;
-inline constexpr std::uint8_t close = 0x8;
-inline constexpr std::uint8_t ping = 0x9;
-inline constexpr std::uint8_t pong = 0xA;
-} // namespace ws_opcode
-
 /// Where one server frame sits in a buffer.
 struct server_frame {
    bool fin = false;
-   std::uint8_t opcode = 0;
+   ws::opcode opcode = ws::opcode::continuation;
    std::size_t header_bytes = 0;
    std::size_t payload_bytes = 0;
    std::size_t total_bytes() const { return header_bytes + payload_bytes; }
@@ -40,7 +33,7 @@ frame_status parse_server_frame(std::string_view bytes, std::size_t max_payload_
                                 server_frame& frame);
 
 /// Appends one final, masked frame with the given masking key.
-void append_client_frame(std::string& out, std::uint8_t opcode, std::string_view payload,
+void append_client_frame(std::string& out, ws::opcode opcode, std::string_view payload,
                          std::uint32_t mask_key);
 
 } // namespace notify::bench

@@ -28,7 +28,7 @@ TEST(ClientFrame, ParsesAShortTextFrame) {
    server_frame frame;
    ASSERT_EQ(parse_server_frame(bytes, 1024, frame), frame_status::complete);
    EXPECT_TRUE(frame.fin);
-   EXPECT_EQ(frame.opcode, ws_opcode::text);
+   EXPECT_EQ(frame.opcode, ws::opcode::text);
    EXPECT_EQ(frame.header_bytes, 2u);
    EXPECT_EQ(frame.payload_bytes, 5u);
    EXPECT_EQ(bytes.substr(frame.header_bytes, frame.payload_bytes), "hello");
@@ -88,7 +88,7 @@ TEST(ClientFrame, ClientFramesAreMaskedAndUnmaskBack) {
    for (std::size_t size : {0u, 5u, 125u, 126u, 65535u, 65536u}) {
       std::string const payload(size, 'q');
       std::string out;
-      append_client_frame(out, ws_opcode::text, payload, 0x01020304);
+      append_client_frame(out, ws::opcode::text, payload, 0x01020304);
       auto const first = static_cast<std::uint8_t>(out[0]);
       auto const second = static_cast<std::uint8_t>(out[1]);
       EXPECT_EQ(first, 0x81);

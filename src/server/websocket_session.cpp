@@ -1,7 +1,7 @@
 #include "notify/server/websocket_session.hpp"
 
 #include "notify/common/logging.hpp"
-#include "notify/common/user_id.hpp"
+#include "notify/server/close_codes.hpp"
 #include "notify/server/shard.hpp"
 
 #include <array>
@@ -31,7 +31,8 @@ websocket_session::websocket_session(session_transport transport, shard& home,
                                      std::string counted_address)
     : transport_(std::move(transport))
     , home_(home)
-    , counted_address_(std::move(counted_address)) {
+    , counted_address_(std::move(counted_address))
+    , protocol_(home.context().settings.limits.max_inbound_bytes) {
    home_.context().metrics.connections.add(1);
 }
 
@@ -59,12 +60,14 @@ void websocket_session::start(ws::shared_frame handshake_response, std::string_v
    if (token) {
       start_auth(*token);
    }
-   if (!early_input.empty() && phase_ != phase::closed) {
-      auto& buffer = home_.read_buffer();
+   // The early bytes lie in the HTTP session's buffer; they are parsed in the scratch buffer like
+   // any other input.
+   auto& buffer = home_.read_buffer();
+   while (!early_input.empty() && phase_ != phase::closed) {
       auto const bytes = std::min(early_input.size(), buffer.size());
       std::memcpy(buffer.data(), early_input.data(), bytes);
-      auto const consumed = consume_frames(buffer.data(), bytes);
-      partial_input_.assign(buffer.data() + consumed, bytes - consumed);
+      early_input.remove_prefix(bytes);
+      consume_input(buffer.data(), bytes);
    }
    if (phase_ != phase::closed) {
       wait_readable();
@@ -86,13 +89,8 @@ void websocket_session::on_readable(error_code ec) {
       return;
    }
    auto& buffer = home_.read_buffer();
-   std::size_t held = partial_input_.size();
-   std::memcpy(buffer.data(), partial_input_.data(), held);
-   partial_input_.clear();
-
    for (int round = 0; round < max_reads_per_wakeup; ++round) {
-      auto const space = buffer.size() - held;
-      auto const bytes = transport_.read_some(net::buffer(buffer.data() + held, space), ec);
+      auto const bytes = transport_.read_some(net::buffer(buffer.data(), buffer.size()), ec);
       if (ec == net::error::would_block || ec == net::error::try_again) {
          break;
       }
@@ -101,133 +99,55 @@ void websocket_session::on_readable(error_code ec) {
          return;
       }
       last_read_ = steady_clock::now();
-      held += bytes;
-      if (discard_input_) {
-         held = 0;
-         continue;
-      }
-      auto const consumed = consume_frames(buffer.data(), held);
+      consume_input(buffer.data(), bytes);
       if (phase_ == phase::closed) {
          return;
       }
-      held -= consumed;
-      std::memmove(buffer.data(), buffer.data() + consumed, held);
-      if (bytes < space) {
+      if (bytes < buffer.size()) {
          break; // the socket is drained
       }
-   }
-   if (!discard_input_) {
-      partial_input_.assign(buffer.data(), held);
-   }
-   if (partial_input_.empty() && partial_input_.capacity() > 256) {
-      std::string().swap(partial_input_); // an idle connection keeps no big buffer
    }
    wait_readable();
 }
 
-std::size_t websocket_session::consume_frames(char* data, std::size_t size) {
-   auto const limit = home_.context().settings.limits.max_inbound_bytes;
-   std::size_t offset = 0;
-   while (offset < size && phase_ != phase::closed && !discard_input_) {
-      ws::frame_view frame;
-      auto const status =
-          ws::parse_client_frame(std::string_view(data + offset, size - offset), limit, frame);
-      if (status == ws::parse_status::need_more) {
-         break;
+void websocket_session::consume_input(char* data, std::size_t size) {
+   protocol_.feed(data, size);
+   while (phase_ != phase::closed) {
+      auto const event = protocol_.next();
+      if (event.type == ws::event_type::need_more) {
+         return;
       }
-      if (status == ws::parse_status::protocol_error) {
-         close_and_discard_input(ws::close_code::protocol_error, "protocol error");
-         return size;
-      }
-      if (status == ws::parse_status::too_big) {
-         close_and_discard_input(ws::close_code::message_too_big, "message too big");
-         return size;
-      }
-      char* payload = data + offset + frame.header_bytes;
-      ws::unmask(payload, frame.payload_bytes, frame.mask);
-      on_frame(frame, std::string_view(payload, frame.payload_bytes));
-      offset += frame.total_bytes();
-   }
-   return offset;
-}
-
-void websocket_session::on_frame(const ws::frame_view& frame, std::string_view payload) {
-   switch (frame.op) {
-   case ws::opcode::ping:
-      if (phase_ != phase::closing) {
-         enqueue_reply(ws::make_frame(ws::opcode::pong, payload));
-      }
-      return;
-   case ws::opcode::pong:
-      return; // a sign of life, already noted by the read
-   case ws::opcode::close:
-      on_close_frame(payload);
-      return;
-   case ws::opcode::continuation:
-   case ws::opcode::text:
-   case ws::opcode::binary:
-      break;
-   }
-   if (phase_ == phase::closing) {
-      return; // after a close, data frames are ignored (RFC 6455 section 5.5.1)
-   }
-   bool const continuation = frame.op == ws::opcode::continuation;
-   bool const in_progress = fragmented_opcode_ != ws::opcode::continuation;
-   if (continuation != in_progress) {
-      close_and_discard_input(ws::close_code::protocol_error, "bad fragmentation");
-      return;
-   }
-   if (frame.fin && !continuation) {
-      on_message(frame.op, payload);
-      return;
-   }
-   auto const limit = home_.context().settings.limits.max_inbound_bytes;
-   if (fragmented_message_.size() + payload.size() > limit) {
-      close_and_discard_input(ws::close_code::message_too_big, "message too big");
-      return;
-   }
-   if (!continuation) {
-      fragmented_opcode_ = frame.op;
-   }
-   fragmented_message_.append(payload);
-   if (frame.fin) {
-      auto const op = fragmented_opcode_;
-      std::string message;
-      message.swap(fragmented_message_);
-      fragmented_opcode_ = ws::opcode::continuation;
-      on_message(op, message);
+      on_protocol_event(event);
    }
 }
 
-void websocket_session::on_close_frame(std::string_view payload) {
-   std::uint16_t code = 0;
-   std::string_view reason;
-   close_received_ = true;
-   if (!ws::parse_close_payload(payload, code, reason)) {
-      close_and_discard_input(ws::close_code::protocol_error, "bad close frame");
+void websocket_session::on_protocol_event(const ws::protocol_event& event) {
+   switch (event.type) {
+   case ws::event_type::need_more:
+   case ws::event_type::pong: // a sign of life, already noted by the read
       return;
-   }
-   if (close_sent_ || phase_ == phase::closing) {
-      if (queue_head_ == queue_.size()) {
-         terminate(); // our close is out and theirs is in: the handshake is complete
-      }
+   case ws::event_type::text:
+      on_text_message(event.payload);
       return;
-   }
-   // Echo the client's code, as the RFC suggests; 1005 means it sent none.
-   close(code == 1005 ? ws::close_code::normal : code, "");
-}
-
-void websocket_session::on_message(ws::opcode op, std::string_view message) {
-   if (op == ws::opcode::binary) {
+   case ws::event_type::binary:
       send_error("bad_message", "binary messages are not supported");
       count_protocol_error();
       return;
-   }
-   if (!valid_utf8(message)) {
-      close_and_discard_input(ws::close_code::invalid_payload, "text is not valid UTF-8");
+   case ws::event_type::ping:
+      enqueue_reply(ws::make_frame(ws::opcode::pong, event.payload));
+      return;
+   case ws::event_type::close:
+      if (close_sent_) {
+         flush(); // ends the connection once our close is written
+         return;
+      }
+      // Echo the client's code, as the RFC suggests.
+      close(event.code == ws::close_code::no_status ? ws::close_code::normal : event.code, "");
+      return;
+   case ws::event_type::failure:
+      close(event.code, event.payload); // the core already ignores what follows
       return;
    }
-   on_text_message(message);
 }
 
 void websocket_session::on_text_message(std::string_view text) {
@@ -311,7 +231,7 @@ bool websocket_session::refuse_locked_out_client() {
    }
    context.metrics.refused_connections.add("auth_lockout");
    phase_ = phase::authenticating; // so that the auth deadline no longer applies
-   close(ws::close_code::auth_locked_out, "too many failed authentications from this address");
+   close(app_close::auth_locked_out, "too many failed authentications from this address");
    return true;
 }
 
@@ -349,7 +269,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       if (outcome.backend_unavailable) {
          close(ws::close_code::internal_error, "authentication backend unavailable");
       } else {
-         close(ws::close_code::auth_failed,
+         close(app_close::auth_failed,
                std::string("authentication failed: ") + std::string(outcome.failure));
       }
       return;
@@ -358,7 +278,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (per_user_limit > 0) {
       if (!context.connections_per_user.try_acquire(outcome.user_id, per_user_limit)) {
          context.metrics.refused_connections.add("per_user");
-         close(ws::close_code::connection_limit, "too many connections for this user");
+         close(app_close::connection_limit, "too many connections for this user");
          return;
       }
       counted_for_user_ = true;
@@ -431,7 +351,7 @@ void websocket_session::close_slow_consumer() {
    }
    queue_.resize(keep);
    queue_.shrink_to_fit();
-   close_and_discard_input(ws::close_code::slow_consumer, "slow consumer");
+   close_and_discard_input(app_close::slow_consumer, "slow consumer");
 }
 
 void websocket_session::enqueue(ws::shared_frame frame) {
@@ -478,9 +398,9 @@ void websocket_session::flush() {
    if (queue_.capacity() > 64) {
       std::vector<ws::shared_frame>().swap(queue_);
    }
-   if (close_sent_ && close_received_) {
+   if (close_sent_ && protocol_.close_received()) {
       terminate();
-   } else if (close_sent_ && discard_input_) {
+   } else if (close_sent_ && protocol_.discarding()) {
       // Unread input would make close() send a reset that can overtake our close frame: send
       // FIN and drain the client's bytes until it hangs up or the close deadline passes.
       transport_.shutdown_send();
@@ -534,11 +454,12 @@ void websocket_session::close(std::uint16_t code, std::string_view reason) {
    deadline_ = steady_clock::now() + close_handshake_timeout;
    enqueue(ws::make_close_frame(code, reason));
    close_sent_ = true;
+   protocol_.on_close_sent();
    revoke_authentication(); // no more notifications; the tick still watches the deadline
 }
 
 void websocket_session::close_and_discard_input(std::uint16_t code, std::string_view reason) {
-   discard_input_ = true;
+   protocol_.discard_input();
    close(code, reason);
 }
 
@@ -551,7 +472,7 @@ void websocket_session::on_tick(steady_clock::time_point now) {
       if (now >= deadline_) {
          home_.context().metrics.auth_failures.add("timeout");
          home_.context().metrics.timeouts.add("auth");
-         close(ws::close_code::auth_timeout, "authentication timeout");
+         close(app_close::auth_timeout, "authentication timeout");
       }
       return;
    case phase::open:

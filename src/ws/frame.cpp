@@ -2,6 +2,7 @@
 
 #include "notify/common/user_id.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace notify::ws {
@@ -18,15 +19,14 @@ bool is_control(std::uint8_t op) {
    return (op & 0x8) != 0;
 }
 
-/// Codes a peer may put on the wire (RFC 6455 section 7.4).
-bool is_sendable_close_code(std::uint16_t code) {
+} // namespace
+
+bool is_valid_close_code(std::uint16_t code) {
    if (code >= 3000 && code <= 4999) {
       return true;
    }
    return code >= 1000 && code <= 1014 && code != 1004 && code != 1005 && code != 1006;
 }
-
-} // namespace
 
 void append_frame_header(std::string& out, opcode op, std::size_t payload_bytes) {
    out.push_back(static_cast<char>(0x80 | static_cast<std::uint8_t>(op)));
@@ -68,7 +68,7 @@ shared_frame make_close_frame(std::uint16_t code, std::string_view reason) {
 }
 
 parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_bytes,
-                                frame_view& frame) {
+                                frame_view& frame, std::size_t continued_bytes) {
    if (bytes.size() < 2) {
       return parse_status::need_more;
    }
@@ -102,11 +102,15 @@ parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_
       }
       header = 10;
    }
-   if (is_control(op) && (!fin || length > max_control_payload)) {
-      return parse_status::protocol_error;
-   }
-   if (length > max_payload_bytes) {
-      return parse_status::too_big;
+   if (is_control(op)) {
+      if (!fin || length > max_control_payload) {
+         return parse_status::protocol_error;
+      }
+   } else {
+      auto const used = op == 0x0 ? std::min(continued_bytes, max_payload_bytes) : 0;
+      if (length > max_payload_bytes - used) {
+         return parse_status::too_big;
+      }
    }
    if (bytes.size() < header + 4) {
       return parse_status::need_more;
@@ -127,7 +131,7 @@ void unmask(char* payload, std::size_t bytes, const std::uint8_t (&mask)[4]) {
 
 bool parse_close_payload(std::string_view payload, std::uint16_t& code, std::string_view& reason) {
    if (payload.empty()) {
-      code = 1005;
+      code = close_code::no_status;
       reason = {};
       return true;
    }
@@ -137,7 +141,7 @@ bool parse_close_payload(std::string_view payload, std::uint16_t& code, std::str
    code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
                                      static_cast<std::uint8_t>(payload[1]));
    reason = payload.substr(2);
-   return is_sendable_close_code(code) && valid_utf8(reason);
+   return is_valid_close_code(code) && valid_utf8(reason);
 }
 
 } // namespace notify::ws

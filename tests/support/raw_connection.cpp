@@ -121,6 +121,23 @@ std::string raw_connection::read_until(std::string_view marker, std::chrono::mil
    return result;
 }
 
+std::optional<server_frame> raw_connection::read_frame(std::chrono::milliseconds timeout) {
+   auto const deadline = clock::now() + timeout;
+   for (;;) {
+      auto frames = parse_server_frames(received_);
+      if (!frames.empty()) {
+         auto const& first = frames.front();
+         auto const length = static_cast<std::uint8_t>(received_[1]) & 0x7F;
+         std::size_t const header = length == 126 ? 4 : length == 127 ? 10 : 2;
+         received_.erase(0, header + first.payload.size());
+         return std::move(frames.front());
+      }
+      if (clock::now() >= deadline || !read_once(deadline)) {
+         return std::nullopt;
+      }
+   }
+}
+
 bool raw_connection::wait_closed(std::chrono::milliseconds timeout) {
    auto const deadline = clock::now() + timeout;
    while (!closed_ && clock::now() < deadline) {
@@ -130,8 +147,13 @@ bool raw_connection::wait_closed(std::chrono::milliseconds timeout) {
 }
 
 std::string masked_frame(std::uint8_t opcode, std::string_view payload, bool fin) {
+   return masked_frame_with_first_byte(
+       static_cast<std::uint8_t>((fin ? 0x80 : 0x00) | (opcode & 0x0F)), payload);
+}
+
+std::string masked_frame_with_first_byte(std::uint8_t first_byte, std::string_view payload) {
    std::string frame;
-   frame += static_cast<char>((fin ? 0x80 : 0x00) | (opcode & 0x0F));
+   frame += static_cast<char>(first_byte);
    auto const size = payload.size();
    if (size < 126) {
       frame += static_cast<char>(0x80 | size);
@@ -184,7 +206,8 @@ std::vector<server_frame> parse_server_frames(std::string_view bytes) {
       if (bytes.size() - header < size) {
          break;
       }
-      frames.push_back({opcode, std::string(bytes.substr(header, size))});
+      frames.push_back(
+          {opcode, std::string(bytes.substr(header, size)), static_cast<std::uint8_t>(bytes[0])});
       bytes.remove_prefix(header + size);
    }
    return frames;

@@ -16,6 +16,13 @@
 
 namespace notify::test {
 
+/// One frame from the server (unmasked).
+struct server_frame {
+   std::uint8_t opcode = 0;
+   std::string payload;
+   std::uint8_t first_byte = 0; ///< FIN, RSV bits and opcode as sent
+};
+
 class raw_connection {
 public:
    /// Connects to 127.0.0.1:port from `source_address` (any 127.0.0.0/8 address). Throws
@@ -35,7 +42,10 @@ public:
    std::string read_until(std::string_view marker, std::chrono::milliseconds timeout);
    /// Reads until the peer closes (true) or `timeout` passes (false); keeps what arrived.
    bool wait_closed(std::chrono::milliseconds timeout);
-   /// Everything received so far and not yet returned by read_until.
+   /// The next whole server frame (which must start received()), or nullopt when none arrived
+   /// within `timeout` or the peer closed first.
+   std::optional<server_frame> read_frame(std::chrono::milliseconds timeout);
+   /// Everything received so far and not yet returned by read_until or read_frame.
    const std::string& received() const { return received_; }
    bool closed() const { return closed_; }
 
@@ -50,14 +60,11 @@ private:
 
 /// A client-to-server WebSocket frame (masked, as RFC 6455 requires of clients).
 std::string masked_frame(std::uint8_t opcode, std::string_view payload, bool fin = true);
+/// The same with the whole first byte given (FIN, RSV bits, opcode), to forge any header.
+std::string masked_frame_with_first_byte(std::uint8_t first_byte, std::string_view payload);
 
 /// A WebSocket upgrade request for `target` on 127.0.0.1.
 std::string upgrade_request(const std::string& target, const header_list& extra_headers = {});
-
-struct server_frame {
-   std::uint8_t opcode = 0;
-   std::string payload;
-};
 
 /// The complete server frames at the start of `bytes` (which must begin at a frame boundary);
 /// stops at an incomplete one.

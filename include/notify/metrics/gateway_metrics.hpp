@@ -72,7 +72,7 @@ inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
     "insecure_disabled", "missing_token",         "timeout",          "other"};
 
 /// total / per_ip / handshake_rate / auth_lockout / origin refuse the upgrade (503, 429, 429,
-/// 429, 403); per_user closes with 4003 after auth; a locked-out auth message closes with 4029.
+/// 429, 403); per_user closes with 4003 after auth; a locked-out auth message closes with 4005.
 inline constexpr std::array<std::string_view, 7> connection_limit_reasons{
     "total", "per_ip", "per_user", "handshake_rate", "auth_lockout", "origin", "other"};
 

@@ -5,6 +5,7 @@
 #include "notify/server/net.hpp"
 #include "notify/server/session_transport.hpp"
 #include "notify/ws/frame.hpp"
+#include "notify/ws/server_protocol.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -64,17 +65,15 @@ private:
    // Reading
    void wait_readable();
    void on_readable(error_code ec);
-   /// Returns how many bytes of whole frames were consumed.
-   std::size_t consume_frames(char* data, std::size_t size);
-   void on_frame(const ws::frame_view& frame, std::string_view payload);
-   void on_close_frame(std::string_view payload);
-   void on_message(ws::opcode op, std::string_view message);
+   /// Runs client bytes (in the shard's scratch buffer) through the protocol core.
+   void consume_input(char* data, std::size_t size);
+   void on_protocol_event(const ws::protocol_event& event);
    void on_text_message(std::string_view text);
    void on_auth_request(const std::string* token, std::optional<std::string> claimed_user_id);
 
    // Authentication
    void start_auth(std::string_view token);
-   /// True (after closing with 4029) when this client's address is locked out.
+   /// True (after closing with 4005) when this client's address is locked out.
    bool refuse_locked_out_client();
    void on_auth_result(authenticator::outcome outcome);
 
@@ -105,19 +104,14 @@ private:
    std::size_t head_written_ = 0; ///< bytes of that frame already written
    std::size_t queued_bytes_ = 0; ///< bytes of frames not yet fully written
    std::string counted_address_;
-   std::string partial_input_;      ///< an incomplete frame, kept between reads
-   std::string fragmented_message_; ///< continuation frames of a message in progress
+   ws::server_protocol protocol_; ///< framing, reassembly and the close handshake
    steady_clock::time_point last_read_;
    steady_clock::time_point last_ping_;
    steady_clock::time_point deadline_; ///< auth deadline, then close deadline
    phase phase_ = phase::awaiting_auth;
-   /// continuation: no fragmented message in progress
-   ws::opcode fragmented_opcode_ = ws::opcode::continuation;
    bool flush_scheduled_ = false;
    bool waiting_writable_ = false;
    bool close_sent_ = false;
-   bool close_received_ = false;
-   bool discard_input_ = false;
    bool slow_consumer_ = false;
    bool counted_for_user_ = false;
    std::uint8_t protocol_errors_ = 0;

@@ -20,7 +20,8 @@ enum class opcode : std::uint8_t {
    pong = 0xA,
 };
 
-/// Close codes of our protocol (docs/protocol.md).
+/// RFC 6455 close codes the gateway sends; its own codes (4001..) are in
+/// notify/server/close_codes.hpp.
 namespace close_code {
 inline constexpr std::uint16_t normal = 1000;
 inline constexpr std::uint16_t going_away = 1001;
@@ -29,12 +30,12 @@ inline constexpr std::uint16_t invalid_payload = 1007;
 inline constexpr std::uint16_t policy_violation = 1008;
 inline constexpr std::uint16_t message_too_big = 1009;
 inline constexpr std::uint16_t internal_error = 1011;
-inline constexpr std::uint16_t auth_failed = 4001;
-inline constexpr std::uint16_t auth_timeout = 4002;
-inline constexpr std::uint16_t connection_limit = 4003;
-inline constexpr std::uint16_t slow_consumer = 4004;
-inline constexpr std::uint16_t auth_locked_out = 4005;
+/// Never sent: what a close frame without a code stands for.
+inline constexpr std::uint16_t no_status = 1005;
 } // namespace close_code
+
+/// Whether a peer may put `code` in a close frame (RFC 6455 section 7.4).
+bool is_valid_close_code(std::uint16_t code);
 
 using shared_frame = std::shared_ptr<const std::string>;
 
@@ -64,10 +65,12 @@ enum class parse_status {
    too_big,        ///< payload longer than the limit
 };
 
-/// Reads the header of the client frame at the start of `bytes`. Payload over `max_payload_bytes`
-/// is refused as soon as the length is known, before any of it is buffered.
+/// Reads the header of the client frame at the start of `bytes`. A data frame over
+/// `max_payload_bytes` (less `continued_bytes`, the message so far, for a continuation frame) is
+/// refused as soon as its length is known, before any of it is buffered. Control frames have
+/// their own 125-byte limit.
 parse_status parse_client_frame(std::string_view bytes, std::size_t max_payload_bytes,
-                                frame_view& frame);
+                                frame_view& frame, std::size_t continued_bytes = 0);
 
 /// Unmasks a client payload in place.
 void unmask(char* payload, std::size_t bytes, const std::uint8_t (&mask)[4]);

@@ -13,8 +13,8 @@ namespace notify::config {
 namespace {
 
 std::string shipped_config_path() {
-   auto const root = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "..";
-   return (root / "config" / "gateway.json").lexically_normal().string();
+   // From the build system, not __FILE__: a compiler cache may make __FILE__ relative.
+   return (std::filesystem::path(NOTIFY_SOURCE_DIR) / "config" / "gateway.json").string();
 }
 
 TEST(gateway_json, loads_and_equals_the_built_in_defaults) {
