@@ -88,8 +88,8 @@ trusted_proxies::trusted_proxies(std::span<const std::string> entries) {
    for (auto const& entry : entries) {
       auto parsed = parse_block(entry);
       if (!parsed) {
-         throw std::invalid_argument("server.trusted_proxies: \"" + entry + "\": " +
-                                     entry_problem(entry).value_or("not an address"));
+         throw std::invalid_argument("server.trusted_proxies: \"" + entry +
+                                     "\": " + entry_problem(entry).value_or("not an address"));
       }
       blocks_.push_back(*parsed);
    }

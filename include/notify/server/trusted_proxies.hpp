@@ -1,7 +1,7 @@
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
 #include <array>
+#include <boost/asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
 #include <span>
