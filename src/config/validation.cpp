@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/ip/address.hpp>
+#include <charconv>
 
 namespace notify::config {
 
@@ -65,6 +67,9 @@ private:
       for (auto const& origin : server.allowed_origins) {
          check_origin(origin);
       }
+      for (auto const& proxy : server.trusted_proxies) {
+         check_trusted_proxy(proxy);
+      }
       check_tls_files();
    }
 
@@ -81,6 +86,40 @@ private:
               "each entry must be an origin like https://app.example.com (scheme://host[:port], "
               "no path), or *",
               detail::quote_value(origin));
+      }
+   }
+
+   /// An address or CIDR block. The same rules as server::trusted_proxies, which the config
+   /// module cannot depend on; that class refuses anything that slips through here.
+   void check_trusted_proxy(std::string const& entry) const {
+      check_text("server.trusted_proxies", entry);
+      auto const slash = entry.find('/');
+      auto const address_text = entry.substr(0, slash);
+      boost::system::error_code ec;
+      boost::asio::ip::address address;
+      // A zone ("fe80::1%eth0") names an interface, not a host.
+      bool const plain =
+          !address_text.empty() && address_text.find_first_of("% \t") == std::string::npos;
+      if (plain) {
+         address = boost::asio::ip::make_address(address_text, ec);
+      }
+      if (!plain || ec) {
+         fail("server.trusted_proxies",
+              "each entry must be an IPv4 or IPv6 address or CIDR block (like 10.0.0.1, "
+              "10.0.0.0/8, ::1 or fd00::/8)",
+              detail::quote_value(entry));
+      }
+      if (slash != std::string::npos) {
+         auto const digits = std::string_view(entry).substr(slash + 1);
+         unsigned prefix = 0;
+         auto const* end = digits.data() + digits.size();
+         auto const [stop, error] = std::from_chars(digits.data(), end, prefix);
+         if (digits.empty() || digits.size() > 3 || error != std::errc{} || stop != end ||
+             prefix > (address.is_v4() ? 32U : 128U)) {
+            fail("server.trusted_proxies",
+                 "the prefix length after '/' must be 0-32 for IPv4, 0-128 for IPv6",
+                 detail::quote_value(entry));
+         }
       }
    }
 

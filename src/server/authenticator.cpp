@@ -155,6 +155,24 @@ void authenticator::lookup(std::string key, const net::any_io_executor& session_
    });
 }
 
+bool could_be_guessing(std::string_view failure) {
+   // A token that is not validly signed, or a session id that does not exist, is what guessing
+   // produces. Everything else says nothing about the client's intent, and counting it would
+   // lock out whole offices behind one NAT:
+   // - expired / not_yet_valid: validly signed, just stale (tabs reconnecting overnight) or a
+   //   skewed clock; only the secret's holder could have made them.
+   // - missing_subject / invalid_subject: validly signed too (an issuer bug), or in insecure
+   //   mode a bad claimed id, where there is no secret to guess.
+   // - session_invalid: the record in Redis is broken, a server-side problem.
+   // - missing_token, insecure_disabled, session_disabled: nothing was tried that could ever
+   //   succeed, so repeating it gains an attacker nothing; the handshake rate limits floods.
+   // - no_secret, backend_unavailable, timeout: the gateway's state, not the client's.
+   // - session_expired: the cookie verified, the app's session just ran out, like an expired JWT.
+   return failure == "bad_signature" || failure == "malformed" ||
+          failure == "unsupported_algorithm" || failure == "session_not_found" ||
+          failure == "cookie_malformed" || failure == "cookie_bad_signature";
+}
+
 authenticator::outcome authenticator::authenticate_claimed_user_id(std::string_view user_id) const {
    if (!allow_insecure_user_id_) {
       return failure("insecure_disabled");

@@ -40,6 +40,7 @@ gateway::gateway(const config::settings& settings)
                .handshakes_per_ip{settings.limits.handshake_rate_per_ip,
                                   settings.limits.handshake_burst_per_ip},
                .auth_failures_per_ip{settings.auth.max_failures, settings.auth.lockout},
+               .trusted_proxies = server::trusted_proxies(settings.server.trusted_proxies),
                .tls = tls_context_.get(),
                .started_at = steady_clock::now(),
                .rates = {}} {

@@ -6,6 +6,7 @@
 #include "notify/server/shard.hpp"
 #include "notify/server/stats.hpp"
 #include "notify/server/tls_channel.hpp"
+#include "notify/server/trusted_proxies.hpp"
 #include "notify/server/websocket_session.hpp"
 #include "notify/ws/handshake.hpp"
 
@@ -226,10 +227,28 @@ void basic_http_session<Stream>::serve_status_page(std::string_view path, const 
    send(std::move(reply));
 }
 
-template <class Stream> std::string basic_http_session<Stream>::client_address() {
+template <class Stream> std::string basic_http_session<Stream>::client_address(const request& req) {
    error_code ec;
    auto const endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
-   return ec ? std::string() : endpoint.address().to_string();
+   if (ec) {
+      return {};
+   }
+   auto const& trusted = home_.context().trusted_proxies;
+   if (trusted.empty() || !trusted.contains(endpoint.address())) {
+      return unmapped(endpoint.address()).to_string();
+   }
+   // A request has a handful of these at most: the header size limit bounds them.
+   std::vector<std::string_view> x_forwarded_for;
+   std::vector<std::string_view> forwarded;
+   for (auto const& field : req) {
+      if (beast::iequals(field.name_string(), "x-forwarded-for")) {
+         x_forwarded_for.push_back(field.value());
+      } else if (field.name() == http::field::forwarded) {
+         forwarded.push_back(field.value());
+      }
+   }
+   return resolve_client_address(endpoint.address(), trusted, {x_forwarded_for, forwarded})
+       .to_string();
 }
 
 namespace {
@@ -315,10 +334,8 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
    }
    auto& context = home_.context();
    auto const& limits = context.settings.limits;
-   bool const needs_address = context.handshakes_per_ip.enabled() ||
-                              context.auth_failures_per_ip.tracking_any() ||
-                              limits.max_connections_per_ip > 0;
-   auto const address = needs_address ? client_address() : std::string();
+   // Always resolved: the session logs it, and lockout may start tracking it later.
+   auto const address = client_address(req);
    if (refuse_by_policy(req, address)) {
       return;
    }
@@ -362,8 +379,8 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
          return session_transport(stream_.release_socket());
       }
    }();
-   auto session =
-       std::make_shared<websocket_session>(std::move(transport), home_, std::move(counted_address));
+   auto session = std::make_shared<websocket_session>(std::move(transport), home_, address,
+                                                      std::move(counted_address));
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
                   std::move(presented));
 }

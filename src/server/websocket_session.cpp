@@ -26,9 +26,10 @@ std::string error_message(std::string_view code, std::string_view message) {
 } // namespace
 
 websocket_session::websocket_session(session_transport transport, shard& home,
-                                     std::string counted_address)
+                                     std::string client_address, std::string counted_address)
     : transport_(std::move(transport))
     , home_(home)
+    , client_address_(std::move(client_address))
     , counted_address_(std::move(counted_address))
     , protocol_(home.context().settings.limits.max_inbound_bytes) {
    home_.metrics().connections.add(1);
@@ -223,8 +224,7 @@ bool websocket_session::refuse_locked_out_client() {
    if (!context.auth_failures_per_ip.tracking_any()) {
       return false;
    }
-   auto const address = transport_.remote_address();
-   if (context.auth_failures_per_ip.locked_for(address, steady_clock::now()).count() == 0) {
+   if (context.auth_failures_per_ip.locked_for(client_address_, steady_clock::now()).count() == 0) {
       return false;
    }
    home_.metrics().refused_connections.add("auth_lockout");
@@ -253,13 +253,15 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    auto& context = home_.context();
    if (!outcome.ok) {
       home_.metrics().auth_failures.add(outcome.failure);
-      spdlog::debug("auth failed: {}", outcome.failure);
-      // An unreachable session store says nothing about the client.
-      if (!outcome.backend_unavailable && context.auth_failures_per_ip.enabled()) {
-         auto const address = transport_.remote_address();
-         if (context.auth_failures_per_ip.record_failure(address, steady_clock::now())) {
-            spdlog::warn("auth: {} locked out for {} s after {} failed authentications", address,
-                         context.settings.auth.lockout.count(), context.settings.auth.max_failures);
+      spdlog::debug("auth failed from {}: {}", client_address_, outcome.failure);
+      // Only failures that could be guessing count; an unreachable session store or an
+      // expired token says nothing bad about the client.
+      if (!outcome.backend_unavailable && could_be_guessing(outcome.failure) &&
+          context.auth_failures_per_ip.enabled()) {
+         if (context.auth_failures_per_ip.record_failure(client_address_, steady_clock::now())) {
+            spdlog::warn("auth: {} locked out for {} s after {} failed authentications",
+                         client_address_, context.settings.auth.lockout.count(),
+                         context.settings.auth.max_failures);
          }
       }
       if (outcome.backend_unavailable) {
@@ -280,7 +282,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       counted_for_user_ = true;
    }
    if (context.auth_failures_per_ip.tracking_any()) {
-      context.auth_failures_per_ip.record_success(transport_.remote_address());
+      context.auth_failures_per_ip.record_success(client_address_);
    }
    // auth_ok waits until the router has this shard's presence for the user: a client that
    // has seen auth_ok must get every message published after it, even on another thread.

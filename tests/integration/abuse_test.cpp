@@ -154,6 +154,33 @@ TEST_F(abuse_test, an_address_with_too_many_failed_authentications_is_locked_out
    EXPECT_NE(other.read_until("auth_ok", 5s).find("auth_ok"), std::string::npos);
 }
 
+TEST_F(abuse_test, expired_tokens_get_4001_but_never_lock_the_address_out) {
+   start_gateway({"--set", "auth.max_failures=3", "--set", "auth.lockout_s=60"});
+   // Validly signed, expired an hour ago: what tabs reconnecting overnight present.
+   auto const expired = auth::mint_jwt(test_jwt_secret, "42", std::chrono::seconds(60),
+                                       std::chrono::system_clock::now() - 1h);
+   for (int i = 0; i < 10; ++i) {
+      ws_client stale;
+      ASSERT_TRUE(stale.connect("127.0.0.1", port(), "/ws?token=" + expired));
+      EXPECT_EQ(stale.expect_close().code, 4001) << i;
+   }
+   EXPECT_EQ(metric_value(port(), R"(notify_auth_failures_total{reason="expired"})"), 10);
+   auto client = connect_as("42");
+   EXPECT_TRUE(client->is_open());
+   EXPECT_EQ(refused("auth_lockout"), 0);
+   // Bad signatures still count: three lock the address out.
+   auto forged = token_for("42");
+   auto& signature_char = forged[forged.size() - 10]; // not the last: its low bits are padding
+   signature_char = signature_char == 'A' ? 'B' : 'A';
+   for (int i = 0; i < 3; ++i) {
+      ws_client guess;
+      ASSERT_TRUE(guess.connect("127.0.0.1", port(), "/ws?token=" + forged));
+      EXPECT_EQ(guess.expect_close().code, 4001) << i;
+   }
+   EXPECT_EQ(metric_value(port(), R"(notify_auth_failures_total{reason="bad_signature"})"), 3);
+   EXPECT_EQ(http_upgrade(port(), "/ws?token=" + token_for("42")).status, 429);
+}
+
 TEST_F(abuse_test, lockout_can_be_turned_off) {
    start_gateway({"--set", "auth.max_failures=0"});
    for (int i = 0; i < 8; ++i) {

@@ -27,6 +27,9 @@ struct server_settings {
    /// Origins (scheme://host[:port]) allowed to open a WebSocket; empty allows any. A handshake
    /// without an Origin header (not a browser) is allowed either way.
    std::vector<std::string> allowed_origins;
+   /// Peers (addresses or CIDR blocks, IPv4 and IPv6) whose X-Forwarded-For / Forwarded headers
+   /// give the client address; empty trusts no one and every peer is its own client.
+   std::vector<std::string> trusted_proxies;
    /// Both set: the port speaks TLS only (wss:// and https://). PEM files.
    std::string tls_cert_file;
    std::string tls_key_file;

@@ -67,4 +67,8 @@ private:
    redis::command_client* sessions_;
 };
 
+/// Whether a failed authentication could be someone guessing a credential, and so counts toward
+/// the per-address lockout (auth.max_failures). `failure` is an outcome's metric label.
+bool could_be_guessing(std::string_view failure);
+
 } // namespace notify::server

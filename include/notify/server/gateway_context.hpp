@@ -8,6 +8,7 @@
 #include "notify/server/handshake_rate_limiter.hpp"
 #include "notify/server/readiness.hpp"
 #include "notify/server/traffic_rates.hpp"
+#include "notify/server/trusted_proxies.hpp"
 
 #include <atomic>
 #include <boost/asio/ssl/context.hpp>
@@ -37,6 +38,8 @@ struct gateway_context {
    connection_counter connections_per_user;
    handshake_rate_limiter handshakes_per_ip;
    auth_lockout auth_failures_per_ip;
+   /// server.trusted_proxies, parsed: whose forwarding headers name the client.
+   server::trusted_proxies trusted_proxies;
    /// Set once before any connection is accepted when the port speaks TLS; else null.
    boost::asio::ssl::context* tls = nullptr;
    std::chrono::steady_clock::time_point started_at = std::chrono::steady_clock::now();

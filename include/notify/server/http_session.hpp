@@ -48,7 +48,9 @@ private:
    void finish();
    response make_response(http::status status, std::string body, std::string_view content_type,
                           const request& req) const;
-   std::string client_address();
+   /// The client address of this connection: the TCP peer, or what a trusted proxy's
+   /// X-Forwarded-For / Forwarded says (server.trusted_proxies). Empty if the socket is gone.
+   std::string client_address(const request& req);
 
    Stream stream_;
    shard& home_;

@@ -70,13 +70,6 @@ public:
       socket_.close(ignored);
    }
 
-   /// The client's address, or empty when the socket no longer knows it.
-   std::string remote_address() {
-      error_code ec;
-      auto const endpoint = (tls_ ? tls_->socket() : socket_).remote_endpoint(ec);
-      return ec ? std::string() : endpoint.address().to_string();
-   }
-
 private:
    tcp::socket socket_;
    std::shared_ptr<tls_channel> tls_;

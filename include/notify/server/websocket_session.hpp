@@ -28,9 +28,11 @@ class shard;
 class websocket_session : public std::enable_shared_from_this<websocket_session>,
                           public registry_member {
 public:
-   /// `counted_address`: the client address this connection holds a per-IP slot for (released
-   /// when it ends), or empty.
-   websocket_session(session_transport transport, shard& home, std::string counted_address = {});
+   /// `client_address`: who the client is (behind a trusted proxy, not the proxy): the key of
+   /// the auth lockout and the address in log lines. `counted_address`: the client address this
+   /// connection holds a per-IP slot for (released when it ends), or empty.
+   websocket_session(session_transport transport, shard& home, std::string client_address,
+                     std::string counted_address = {});
    ~websocket_session() override;
 
    /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
@@ -100,6 +102,7 @@ private:
    session_transport transport_;
    shard& home_;
    outbound_queue queue_;
+   std::string client_address_;
    std::string counted_address_;
    ws::server_protocol protocol_; ///< framing, reassembly and the close handshake
    steady_clock::time_point last_read_;

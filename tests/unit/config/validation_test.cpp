@@ -73,6 +73,19 @@ TEST(validate, allowed_origins_are_bare_origins) {
    EXPECT_EQ(with("https://a.example\x01"), "server.allowed_origins");
 }
 
+TEST(validate, trusted_proxies_are_addresses_or_cidr_blocks) {
+   auto with = [](std::string entry) {
+      return failing_key([&](settings& c) { c.server.trusted_proxies = {entry}; });
+   };
+   for (const char* good : {"10.0.0.1", "10.0.0.0/8", "::1", "fd00::/8", "::ffff:10.0.0.0/104"}) {
+      EXPECT_EQ(with(good), "<valid>") << good;
+   }
+   for (const char* bad : {"", "10.0.0", "10.0.0.0/33", "::/129", "10.0.0.0/", "localhost",
+                           "fe80::1%eth0", " 10.0.0.1", "10.0.0.0/-1", "1.2.3.4:80", "*"}) {
+      EXPECT_EQ(with(bad), "server.trusted_proxies") << bad;
+   }
+}
+
 TEST(validate, tls_needs_both_files) {
    EXPECT_EQ(failing_key([](settings& c) { c.server.tls_cert_file = "c.pem"; }),
              "server.tls.key_file");
