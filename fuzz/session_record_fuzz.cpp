@@ -13,6 +13,13 @@ extern "C" int LLVMFuzzerTestOneInput(std::uint8_t const* data, std::size_t size
               notify::auth::user_id_from_session_record(record, max_user_id_bytes)) {
          FUZZ_CHECK(notify::valid_user_id(*user_id, max_user_id_bytes));
       }
+      auto const session = notify::auth::read_express_session(
+          record, "userId", max_user_id_bytes, std::chrono::system_clock::time_point{});
+      FUZZ_CHECK(session.user_id.has_value() ==
+                 (session.problem == notify::auth::express_session::problem::none));
+      if (session.user_id) {
+         FUZZ_CHECK(notify::valid_user_id(*session.user_id, max_user_id_bytes));
+      }
    }
    return 0;
 }

@@ -161,11 +161,13 @@ private:
    void check_auth() const {
       auto const& auth = config_.auth;
       check_text("auth.session_prefix", auth.session_prefix);
-      if (auth.jwt_secret.empty() && auth.session_prefix.empty() && !auth.allow_insecure_user_id) {
+      if (auth.jwt_secret.empty() && auth.session_prefix.empty() && auth.cookie_name.empty() &&
+          !auth.allow_insecure_user_id) {
          throw config_error("auth.jwt_secret",
                             "no way to authenticate clients: set a JWT secret (NOTIFY_JWT_SECRET), "
-                            "or keep Redis session tokens on (auth.session_prefix), or, for "
-                            "development only, set auth.allow_insecure_user_id");
+                            "or keep Redis session tokens on (auth.session_prefix), or use the "
+                            "web app's session cookie (auth.cookie_name), or, for development "
+                            "only, set auth.allow_insecure_user_id");
       }
       // HS256 is only as strong as its key; a short one can be brute-forced offline from any
       // token a client holds.
@@ -177,6 +179,72 @@ private:
                  detail::got_from(origins_, "auth.jwt_secret",
                                   std::to_string(auth.jwt_secret.size()) + " bytes") +
                  "; generate one with `openssl rand -hex 32`");
+      }
+      check_cookie_auth();
+   }
+
+   /// RFC 6265 cookie-name: a token, i.e. visible ASCII without separators.
+   static bool is_cookie_name(std::string_view name) {
+      return !name.empty() && std::all_of(name.begin(), name.end(), [](unsigned char c) {
+         return c > 0x20 && c < 0x7F &&
+                std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) ==
+                    std::string_view::npos;
+      });
+   }
+
+   void check_cookie_auth() const {
+      auto const& auth = config_.auth;
+      if (auth.cookie_name.empty()) {
+         return;
+      }
+      if (!is_cookie_name(auth.cookie_name)) {
+         fail("auth.cookie_name",
+              "must be a cookie name (letters, digits and !#$%&'*+-.^_`|~, e.g. connect.sid)",
+              detail::quote_value(auth.cookie_name));
+      }
+      if (auth.cookie_secrets.empty()) {
+         throw config_error("auth.cookie_secrets",
+                            "must list the web app's express-session secret(s) when "
+                            "auth.cookie_name is set" +
+                                detail::got_from(origins_, "auth.cookie_name", ""));
+      }
+      for (auto const& secret : auth.cookie_secrets) {
+         if (secret.empty()) {
+            throw config_error("auth.cookie_secrets",
+                               "must not contain an empty secret" +
+                                   detail::got_from(origins_, "auth.cookie_secrets", ""));
+         }
+      }
+      check_text("auth.cookie_session_prefix", auth.cookie_session_prefix);
+      if (auth.cookie_session_prefix.empty()) {
+         fail("auth.cookie_session_prefix",
+              "must be connect-redis' key prefix (sess: by default) when auth.cookie_name is set",
+              "\"\"");
+      }
+      check_text("auth.cookie_user_field", auth.cookie_user_field);
+      if (auth.cookie_user_field.empty()) {
+         fail("auth.cookie_user_field",
+              "must name the session field that holds the user id (e.g. userId)", "\"\"");
+      }
+      // The browser attaches the cookie to a WebSocket opened by any page, on any site; only
+      // the Origin check tells the web app's pages from a hostile one (cross-site WebSocket
+      // hijacking: that page would read the user's notifications).
+      auto const& origins = config_.server.allowed_origins;
+      if (origins.empty()) {
+         throw config_error(
+             "server.allowed_origins",
+             "must list the web app's origins (e.g. https://app.example.com) when cookie "
+             "authentication is on (auth.cookie_name): a browser sends the session cookie with a "
+             "WebSocket opened by a page on any site, so without an Origin check any site could "
+             "open the gateway as its visitor and read their notifications (cross-site WebSocket "
+             "hijacking)");
+      }
+      if (std::find(origins.begin(), origins.end(), "*") != origins.end()) {
+         fail("server.allowed_origins",
+              "must not contain * when cookie authentication is on (auth.cookie_name): * lets a "
+              "page on any site open the gateway with its visitor's session cookie and read their "
+              "notifications (cross-site WebSocket hijacking); list the web app's origins",
+              "*");
       }
    }
 

@@ -4,6 +4,8 @@
 #include "notify/common/user_id.hpp"
 #include "notify/redis/command_client.hpp"
 
+#include <chrono>
+
 namespace notify::server {
 
 namespace {
@@ -33,6 +35,10 @@ authenticator::outcome failure(std::string_view reason) {
 authenticator::authenticator(const config::settings& settings, net::any_io_executor redis_executor,
                              redis::command_client* sessions)
     : jwt_(settings.auth.jwt_secret, settings.auth.jwt_leeway, settings.routing.max_user_id_bytes)
+    , cookie_(settings.auth.cookie_secrets)
+    , cookie_name_(settings.auth.cookie_name)
+    , cookie_session_prefix_(settings.auth.cookie_session_prefix)
+    , cookie_user_field_(settings.auth.cookie_user_field)
     , session_prefix_(settings.auth.session_prefix)
     , allow_insecure_user_id_(settings.auth.allow_insecure_user_id)
     , max_user_id_bytes_(settings.routing.max_user_id_bytes)
@@ -66,29 +72,86 @@ void authenticator::authenticate(std::string_view token,
    lookup_session(token, session_executor, std::move(done));
 }
 
+void authenticator::authenticate(const credential& presented,
+                                 const net::any_io_executor& session_executor,
+                                 callback done) const {
+   if (presented.source == credential::kind::session_cookie) {
+      authenticate_cookie(presented.value, session_executor, std::move(done));
+   } else {
+      authenticate(presented.value, session_executor, std::move(done));
+   }
+}
+
+void authenticator::authenticate_cookie(std::string_view cookie_header,
+                                        const net::any_io_executor& session_executor,
+                                        callback done) const {
+   if (cookie_name_.empty() || sessions_ == nullptr) {
+      done(failure(cookie_name_.empty() ? "session_disabled" : "backend_unavailable"));
+      return;
+   }
+   auto const found = auth::find_cookie(cookie_header, cookie_name_);
+   if (found.state != auth::found_cookie::state::present) {
+      done(failure(auth::reason(auth::cookie_failure::malformed)));
+      return;
+   }
+   auto verified = cookie_.verify(found.value);
+   if (!verified.session_id) {
+      done(failure(auth::reason(verified.failure)));
+      return;
+   }
+   lookup(
+       cookie_session_prefix_ + *verified.session_id, session_executor,
+       [this](std::string_view record) -> outcome {
+          auto session = auth::read_express_session(record, cookie_user_field_, max_user_id_bytes_,
+                                                    std::chrono::system_clock::now());
+          switch (session.problem) {
+          case auth::express_session::problem::none:
+             return {true, std::move(*session.user_id), {}, false};
+          case auth::express_session::problem::expired:
+             return failure("session_expired");
+          case auth::express_session::problem::invalid:
+             break;
+          }
+          return failure("session_invalid");
+       },
+       std::move(done));
+}
+
 void authenticator::lookup_session(std::string_view token,
                                    const net::any_io_executor& session_executor,
                                    callback done) const {
-   auto key = session_prefix_ + std::string(token);
-   net::post(redis_executor_, [this, key = std::move(key), session_executor,
+   lookup(
+       session_prefix_ + std::string(token), session_executor,
+       [this](std::string_view record) -> outcome {
+          if (auto user_id = auth::user_id_from_session_record(record, max_user_id_bytes_)) {
+             return {true, std::move(*user_id), {}, false};
+          }
+          return failure("session_invalid");
+       },
+       std::move(done));
+}
+
+void authenticator::lookup(std::string key, const net::any_io_executor& session_executor,
+                           std::function<outcome(std::string_view record)> read,
+                           callback done) const {
+   net::post(redis_executor_, [this, key = std::move(key), session_executor, read = std::move(read),
                                done = std::move(done)]() mutable {
-      sessions_->get(std::move(key), [this, session_executor, done = std::move(done)](
-                                         error_code ec, std::optional<std::string> record) mutable {
-         outcome result;
-         if (ec) {
-            result = {false, {}, "backend_unavailable", true};
-         } else if (!record) {
-            result = failure("session_not_found");
-         } else if (auto user_id = auth::user_id_from_session_record(*record, max_user_id_bytes_)) {
-            result = {true, std::move(*user_id), {}, false};
-         } else {
-            result = failure("session_invalid");
-         }
-         net::post(session_executor,
-                   [done = std::move(done), result = std::move(result)]() mutable {
-                      done(std::move(result));
-                   });
-      });
+      sessions_->get(std::move(key),
+                     [session_executor, read = std::move(read), done = std::move(done)](
+                         error_code ec, std::optional<std::string> record) mutable {
+                        outcome result;
+                        if (ec) {
+                           result = {false, {}, "backend_unavailable", true};
+                        } else if (!record) {
+                           result = failure("session_not_found");
+                        } else {
+                           result = read(*record);
+                        }
+                        net::post(session_executor,
+                                  [done = std::move(done), result = std::move(result)]() mutable {
+                                     done(std::move(result));
+                                  });
+                     });
    });
 }
 

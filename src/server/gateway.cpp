@@ -48,7 +48,7 @@ gateway::gateway(const config::settings& settings)
       shards_.push_back(std::make_unique<shard>(i, context_));
    }
    auto& home = *shards_.front();
-   if (!settings.auth.session_prefix.empty()) {
+   if (!settings.auth.session_prefix.empty() || !settings.auth.cookie_name.empty()) {
       session_lookups_ =
           std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
    }
@@ -116,6 +116,12 @@ int gateway::run() {
    }
    if (settings_.auth.session_prefix.empty()) {
       spdlog::info("Redis session tokens are off (auth.session_prefix is empty)");
+   }
+   if (!settings_.auth.cookie_name.empty()) {
+      // The secrets themselves are never logged; their count helps check a rotation.
+      spdlog::info("session cookie authentication on: cookie '{}', {} secret(s), records '{}<sid>'",
+                   settings_.auth.cookie_name, settings_.auth.cookie_secrets.size(),
+                   settings_.auth.cookie_session_prefix);
    }
    if (settings_.auth.allow_insecure_user_id) {
       spdlog::warn("auth.allow_insecure_user_id is on: any client may claim any user id; "

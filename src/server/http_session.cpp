@@ -1,5 +1,6 @@
 #include "notify/server/http_session.hpp"
 
+#include "notify/auth/session_cookie.hpp"
 #include "notify/server/embedded_assets.hpp"
 #include "notify/server/http_util.hpp"
 #include "notify/server/shard.hpp"
@@ -258,7 +259,9 @@ bool basic_http_session<Stream>::refuse_by_policy(const request& req, const std:
       return true;
    }
    // Browsers always send Origin; a page on another site must not ride on its visitors' cookies
-   // or tokens (cross-site WebSocket hijacking). Other clients send none and are let through.
+   // or tokens (cross-site WebSocket hijacking). Other clients send none and are let through,
+   // also with a session cookie: no page can make a browser send a WebSocket upgrade without
+   // Origin, so such a request comes from a program that holds the cookie itself.
    auto const origin = req[http::field::origin];
    if (req.count(http::field::origin) > 0 &&
        !origin_allowed(context.settings.server.allowed_origins, origin)) {
@@ -339,12 +342,7 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
       }
       counted_address = address;
    }
-   std::optional<std::string> token = query_parameter(req.target(), "token");
-   if (!token) {
-      if (auto bearer = bearer_token(req[http::field::authorization])) {
-         token = std::string(*bearer);
-      }
-   }
+   auto presented = credential_of(req);
    // The 101 goes out through the connection's own ordered queue: with a JWT in the URL it
    // leaves together with auth_ok in one write.
    std::string switching;
@@ -367,7 +365,35 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
    auto session =
        std::make_shared<websocket_session>(std::move(transport), home_, std::move(counted_address));
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
-                  std::move(token));
+                  std::move(presented));
+}
+
+template <class Stream>
+std::optional<credential> basic_http_session<Stream>::credential_of(const request& req) const {
+   // A token is what the client chose; the cookie comes along by itself, so it is the fallback.
+   if (auto token = query_parameter(req.target(), "token")) {
+      return credential{credential::kind::token, std::move(*token)};
+   }
+   if (auto bearer = bearer_token(req[http::field::authorization])) {
+      return credential{credential::kind::token, std::string(*bearer)};
+   }
+   auto const& cookie_name = home_.context().settings.auth.cookie_name;
+   if (cookie_name.empty() || req.count(http::field::cookie) == 0) {
+      return std::nullopt;
+   }
+   // Several Cookie headers (HTTP/2 splits them) read as one, joined like RFC 9113 says.
+   std::string cookies;
+   for (auto [field, end] = req.equal_range(http::field::cookie); field != end; ++field) {
+      if (!cookies.empty()) {
+         cookies += "; ";
+      }
+      cookies += field->value();
+   }
+   // Without our cookie the client may still send an auth message, as without cookies at all.
+   if (auth::find_cookie(cookies, cookie_name).state == auth::found_cookie::state::absent) {
+      return std::nullopt;
+   }
+   return credential{credential::kind::session_cookie, std::move(cookies)};
 }
 
 template <class Stream> void basic_http_session<Stream>::send(response&& reply) {

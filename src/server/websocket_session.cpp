@@ -43,7 +43,7 @@ websocket_session::~websocket_session() {
 }
 
 void websocket_session::start(ws::shared_frame handshake_response, std::string_view early_input,
-                              std::optional<std::string> token) {
+                              std::optional<credential> presented) {
    auto const now = steady_clock::now();
    last_read_ = now;
    last_ping_ = now;
@@ -55,8 +55,8 @@ void websocket_session::start(ws::shared_frame handshake_response, std::string_v
    }
    home_.registry().add(*this);
    enqueue(std::move(handshake_response));
-   if (token) {
-      start_auth(*token);
+   if (presented) {
+      start_auth(*presented);
    }
    // The early bytes lie in the HTTP session's buffer; they are parsed in the scratch buffer like
    // any other input.
@@ -200,7 +200,7 @@ void websocket_session::on_auth_request(const std::string* token,
       return;
    }
    if (token != nullptr) {
-      start_auth(*token);
+      start_auth({credential::kind::token, *token});
       return;
    }
    if (claimed_user_id) {
@@ -233,12 +233,12 @@ bool websocket_session::refuse_locked_out_client() {
    return true;
 }
 
-void websocket_session::start_auth(std::string_view token) {
+void websocket_session::start_auth(const credential& presented) {
    if (refuse_locked_out_client()) {
       return;
    }
    phase_ = phase::authenticating;
-   home_.context().auth->authenticate(token, transport_.get_executor(),
+   home_.context().auth->authenticate(presented, transport_.get_executor(),
                                       [weak = weak_from_this()](authenticator::outcome outcome) {
                                          if (auto self = weak.lock()) {
                                             self->on_auth_result(std::move(outcome));

@@ -15,7 +15,7 @@ namespace notify::config {
 
 /// Thrown for any bad setting. what() is a full sentence that starts with the key, e.g.
 /// "server.port: must be an integer between 1 and 65535 (got \"abc\" from NOTIFY_SERVER_PORT)".
-/// Secrets (auth.jwt_secret, redis.password, redis.url) are never quoted back.
+/// Secrets (auth.jwt_secret, auth.cookie_secrets, redis.password, redis.url) are never quoted back.
 struct config_error : std::runtime_error {
    config_error(std::string key, std::string_view problem);
 

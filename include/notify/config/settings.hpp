@@ -45,6 +45,14 @@ struct auth_settings {
    /// attempts are refused until `lockout` has passed since the last counted failure. 0 = off.
    unsigned max_failures = 5;
    std::chrono::seconds lockout{900};
+   /// The web app's express-session cookie (express-session names it connect.sid), sent by the
+   /// browser with the upgrade. Empty: cookie authentication is off. Needs cookie_secrets and a
+   /// server.allowed_origins list without "*".
+   std::string cookie_name;
+   /// express-session's `secret` (an array there too): the first that verifies a cookie wins.
+   std::vector<std::string> cookie_secrets;
+   std::string cookie_session_prefix = "sess:"; ///< connect-redis' prefix: GET <prefix><sid>
+   std::string cookie_user_field = "userId";    ///< the user id's field in the session JSON
 };
 
 struct limits_settings {

@@ -66,11 +66,28 @@ private:
 inline constexpr std::array<std::string_view, 6> drop_reasons{
     "too_large", "invalid_utf8", "invalid_json", "foreign_channel", "invalid_user_id", "other"};
 
-inline constexpr std::array<std::string_view, 16> auth_failure_reasons{
-    "malformed",         "unsupported_algorithm", "bad_signature",    "expired",
-    "not_yet_valid",     "missing_subject",       "invalid_subject",  "no_secret",
-    "session_not_found", "session_invalid",       "session_disabled", "backend_unavailable",
-    "insecure_disabled", "missing_token",         "timeout",          "other"};
+/// cookie_malformed / cookie_bad_signature: an express-session cookie that is not well formed /
+/// not signed by any auth.cookie_secrets entry (like a forged token: could be guessing);
+/// session_expired: a session record whose cookie.expires has passed (a stale login, no guess).
+inline constexpr std::array<std::string_view, 19> auth_failure_reasons{"malformed",
+                                                                       "unsupported_algorithm",
+                                                                       "bad_signature",
+                                                                       "expired",
+                                                                       "not_yet_valid",
+                                                                       "missing_subject",
+                                                                       "invalid_subject",
+                                                                       "no_secret",
+                                                                       "session_not_found",
+                                                                       "session_invalid",
+                                                                       "session_disabled",
+                                                                       "backend_unavailable",
+                                                                       "insecure_disabled",
+                                                                       "missing_token",
+                                                                       "timeout",
+                                                                       "cookie_malformed",
+                                                                       "cookie_bad_signature",
+                                                                       "session_expired",
+                                                                       "other"};
 
 /// total / per_ip / handshake_rate / auth_lockout / origin refuse the upgrade (503, 429, 429,
 /// 429, 403); per_user closes with 4003 after auth; a locked-out auth message closes with 4005.

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "notify/server/credential.hpp"
 #include "notify/server/net.hpp"
 
 #include <boost/beast/ssl.hpp>
@@ -39,6 +40,9 @@ private:
    /// True, with the refusal sent, when the origin, handshake rate or auth lockout rules out
    /// this upgrade.
    bool refuse_by_policy(const request& req, const std::string& client_address);
+   /// ?token=, else an Authorization: Bearer token, else the session cookie (auth.cookie_name)
+   /// when the request carries it; nullopt: the client has to send an auth message.
+   std::optional<credential> credential_of(const request& req) const;
    void send(response&& reply);
    void on_written(error_code ec, bool keep_alive);
    void finish();

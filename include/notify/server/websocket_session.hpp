@@ -34,10 +34,10 @@ public:
    ~websocket_session() override;
 
    /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
-   /// behind the handshake request. `token`: from the URL or an Authorization header; without
-   /// one the client must send an auth message.
+   /// behind the handshake request. `presented`: a token from the URL or an Authorization header,
+   /// or the session cookie; without one the client must send an auth message.
    void start(ws::shared_frame handshake_response, std::string_view early_input,
-              std::optional<std::string> token);
+              std::optional<credential> presented);
 
    void deliver(const ws::shared_frame& frame) override;
 
@@ -73,7 +73,7 @@ private:
    void on_auth_request(const std::string* token, std::optional<std::string> claimed_user_id);
 
    // Authentication
-   void start_auth(std::string_view token);
+   void start_auth(const credential& presented);
    /// True (after closing with 4005) when this client's address is locked out.
    bool refuse_locked_out_client();
    void on_auth_result(authenticator::outcome outcome);

@@ -65,3 +65,78 @@ TEST(session_record, rejects_user_ids_that_fail_the_user_id_rule) {
 }
 
 } // namespace
+
+namespace {
+
+using notify::auth::express_session;
+using notify::auth::parse_js_date;
+using notify::auth::read_express_session;
+using std::chrono::system_clock;
+
+// 2026-12-06T12:00:00Z
+system_clock::time_point const noon = system_clock::time_point(std::chrono::seconds(1796558400));
+
+express_session express(std::string_view json, std::string_view field = "userId") {
+   return read_express_session(json, field, cap, noon);
+}
+
+TEST(session_record, takes_the_named_field) {
+   EXPECT_EQ(user_id_from_session_record(R"({"uid":"7","userId":"42"})", "uid", cap), "7");
+   EXPECT_EQ(user_id_from_session_record(R"({"userId":"42"})", "uid", cap), std::nullopt);
+}
+
+TEST(js_date, parses_date_to_json) {
+   EXPECT_EQ(parse_js_date("2026-12-06T12:00:00.000Z"), noon);
+   EXPECT_EQ(parse_js_date("2026-12-06T12:00:00Z"), noon);
+   EXPECT_EQ(parse_js_date("2026-12-06T12:00:00.5Z"), noon + std::chrono::milliseconds(500));
+   EXPECT_EQ(parse_js_date("2026-12-06T12:00:00.123456Z"), noon + std::chrono::milliseconds(123));
+   EXPECT_EQ(parse_js_date("1970-01-01T00:00:00.000Z"), system_clock::time_point{});
+}
+
+TEST(js_date, refuses_anything_else) {
+   for (std::string_view const text :
+        {"", "2026-12-06", "2026-12-06T12:00:00.000", "2026-12-06T12:00:00.000+01:00",
+         "2026-02-30T12:00:00.000Z", "2026-13-06T12:00:00.000Z", "2026-12-06T24:00:00.000Z",
+         "2026-12-06 12:00:00.000Z", "2026-12-06T12:00:00.Z", "2026-12-06T12:00:00.1x3Z",
+         "+2026-12-06T12:00:00.000Z", "Sun Dec 06 2026",
+         "2026-12-06T12:00:00.000000000000000000000000000Z", "20a6-12-06T12:00:00.000Z"}) {
+      EXPECT_EQ(parse_js_date(text), std::nullopt) << text;
+   }
+}
+
+TEST(express_session_record, takes_the_user_of_a_live_session) {
+   auto const live =
+       express(R"({"cookie":{"originalMaxAge":86400000,"expires":"2026-12-07T12:00:00.000Z",)"
+               R"("httpOnly":true,"path":"/"},"userId":42})");
+   EXPECT_EQ(live.problem, express_session::problem::none);
+   EXPECT_EQ(live.user_id, "42");
+   EXPECT_EQ(express(R"({"cookie":{"expires":null,"path":"/"},"userId":"u1"})").user_id, "u1");
+   EXPECT_EQ(express(R"({"cookie":{"path":"/"},"userId":"u1"})").user_id, "u1");
+   EXPECT_EQ(express(R"({"userId":"u1"})").user_id, "u1");
+   EXPECT_EQ(express(R"({"cookie":{},"account":7})", "account").user_id, "7");
+}
+
+TEST(express_session_record, refuses_an_expired_session) {
+   for (std::string_view const expires :
+        {"2026-12-06T11:59:59.999Z", "2026-12-06T12:00:00.000Z", "2000-01-01T00:00:00.000Z"}) {
+      auto const stale =
+          express(R"({"cookie":{"expires":")" + std::string(expires) + R"("},"userId":42})");
+      EXPECT_EQ(stale.problem, express_session::problem::expired) << expires;
+      EXPECT_EQ(stale.user_id, std::nullopt);
+   }
+}
+
+TEST(express_session_record, anything_unexpected_is_invalid) {
+   for (std::string_view const json :
+        {"", "null", "[]", R"({"cookie":{"expires":"2026-12-07T12:00:00.000Z"}})",
+         R"({"cookie":"x","userId":42})", R"({"cookie":{"expires":1796558400000},"userId":42})",
+         R"({"cookie":{"expires":"tomorrow"},"userId":42})", R"({"userId":4.2})",
+         R"({"userId":""})", R"({"userId":null})",
+         R"({"cookie":{"expires":"2026-12-07T12:00:00.000Z"},"userId":true})"}) {
+      auto const bad = express(json);
+      EXPECT_EQ(bad.problem, express_session::problem::invalid) << json;
+      EXPECT_EQ(bad.user_id, std::nullopt);
+   }
+}
+
+} // namespace

@@ -36,6 +36,10 @@ TEST(gateway_json, loads_and_equals_the_built_in_defaults) {
    EXPECT_EQ(loaded.auth.allow_insecure_user_id, defaults.auth.allow_insecure_user_id);
    EXPECT_EQ(loaded.auth.timeout, defaults.auth.timeout);
    EXPECT_EQ(loaded.auth.jwt_leeway, defaults.auth.jwt_leeway);
+   EXPECT_EQ(loaded.auth.cookie_name, defaults.auth.cookie_name);
+   EXPECT_EQ(loaded.auth.cookie_secrets, defaults.auth.cookie_secrets);
+   EXPECT_EQ(loaded.auth.cookie_session_prefix, defaults.auth.cookie_session_prefix);
+   EXPECT_EQ(loaded.auth.cookie_user_field, defaults.auth.cookie_user_field);
    EXPECT_EQ(loaded.limits.max_inbound_bytes, defaults.limits.max_inbound_bytes);
    EXPECT_EQ(loaded.limits.max_protocol_errors, defaults.limits.max_protocol_errors);
    EXPECT_EQ(loaded.limits.max_queued_bytes, defaults.limits.max_queued_bytes);

@@ -145,6 +145,10 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"auth.jwt_leeway_s", "6"},
        {"auth.max_failures", "8"},
        {"auth.lockout_s", "60"},
+       {"auth.cookie_name", "app.sid"},
+       {"auth.cookie_secrets", "s1,s2"},
+       {"auth.cookie_session_prefix", "app:sess:"},
+       {"auth.cookie_user_field", "uid"},
        {"limits.max_inbound_bytes", "100"},
        {"limits.max_protocol_errors", "9"},
        {"limits.max_queued_bytes", "65536"},
@@ -198,6 +202,10 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.auth.timeout.count(), 5000);
    EXPECT_EQ(loaded.auth.jwt_leeway.count(), 6);
    EXPECT_EQ(loaded.auth.max_failures, 8U);
+   EXPECT_EQ(loaded.auth.cookie_name, "app.sid");
+   EXPECT_EQ(loaded.auth.cookie_secrets, (std::vector<std::string>{"s1", "s2"}));
+   EXPECT_EQ(loaded.auth.cookie_session_prefix, "app:sess:");
+   EXPECT_EQ(loaded.auth.cookie_user_field, "uid");
    EXPECT_EQ(loaded.auth.lockout.count(), 60);
    EXPECT_EQ(loaded.limits.handshake_rate_per_ip, 10U);
    EXPECT_EQ(loaded.limits.handshake_burst_per_ip, 30U);
@@ -457,6 +465,42 @@ TEST(process_environment, reads_getenv) {
    EXPECT_EQ(env("NOTIFY_LOADER_TEST_VARIABLE"), "value");
    ::unsetenv("NOTIFY_LOADER_TEST_VARIABLE");
    EXPECT_EQ(env("NOTIFY_LOADER_TEST_VARIABLE"), std::nullopt);
+}
+
+} // namespace
+} // namespace notify::config
+
+namespace notify::config {
+namespace {
+
+TEST(settings_loader, cookie_secrets_from_the_environment_and_json_are_lists) {
+   auto const from_env = load_env({{"NOTIFY_AUTH_COOKIE_NAME", "connect.sid"},
+                                   {"NOTIFY_AUTH_COOKIE_SECRETS", "new secret, old secret"},
+                                   {"NOTIFY_SERVER_ALLOWED_ORIGINS", "https://app.example"}});
+   EXPECT_EQ(from_env.auth.cookie_name, "connect.sid");
+   EXPECT_EQ(from_env.auth.cookie_secrets, (std::vector<std::string>{"new secret", "old secret"}));
+   EXPECT_EQ(from_env.auth.cookie_session_prefix, "sess:");
+   EXPECT_EQ(from_env.auth.cookie_user_field, "userId");
+   auto const from_json = load_json(
+       R"({"server": {"allowed_origins": ["https://app.example"]},
+           "auth": {"cookie_name": "sid", "cookie_secrets": ["a,b", "c"],
+                    "cookie_session_prefix": "myapp:", "cookie_user_field": "uid"}})");
+   EXPECT_EQ(from_json.auth.cookie_secrets, (std::vector<std::string>{"a,b", "c"}));
+   EXPECT_EQ(from_json.auth.cookie_session_prefix, "myapp:");
+   EXPECT_EQ(from_json.auth.cookie_user_field, "uid");
+}
+
+TEST(settings_loader, a_bad_cookie_secrets_value_is_not_quoted_back) {
+   settings_loader loader;
+   try {
+      loader.apply_json_text(R"({"auth": {"cookie_secrets": [1, "hidden-secret-text"]}})",
+                             "t.json");
+      FAIL() << "accepted a number among the secrets";
+   } catch (config_error const& error) {
+      EXPECT_EQ(error.key, "auth.cookie_secrets");
+      EXPECT_EQ(std::string(error.what()).find("hidden-secret-text"), std::string::npos)
+          << error.what();
+   }
 }
 
 } // namespace

@@ -218,3 +218,100 @@ TEST(validate, messages_say_where_the_value_came_from) {
 
 } // namespace
 } // namespace notify::config
+
+namespace notify::config {
+namespace {
+
+/// Cookie authentication as the docs set it up.
+void with_cookie_auth(settings& c) {
+   c.auth.cookie_name = "connect.sid";
+   c.auth.cookie_secrets = {"keyboard cat"};
+   c.server.allowed_origins = {"https://app.example.com"};
+}
+
+std::string failure_message(std::function<void(settings&)> const& change) {
+   settings config;
+   change(config);
+   try {
+      validate(config, origin_map{{"auth.cookie_secrets", "NOTIFY_AUTH_COOKIE_SECRETS"}});
+   } catch (config_error const& error) {
+      return error.what();
+   }
+   return "<valid>";
+}
+
+TEST(validate, cookie_auth_is_off_by_default_and_valid_when_complete) {
+   EXPECT_TRUE(settings{}.auth.cookie_name.empty());
+   EXPECT_EQ(failing_key(with_cookie_auth), "<valid>");
+   EXPECT_EQ(failing_key([](settings& c) {
+                with_cookie_auth(c);
+                c.auth.jwt_secret.clear();
+                c.auth.session_prefix.clear(); // the cookie alone is a way to authenticate
+             }),
+             "<valid>");
+}
+
+TEST(validate, cookie_auth_needs_a_secret) {
+   EXPECT_EQ(failing_key([](settings& c) {
+                with_cookie_auth(c);
+                c.auth.cookie_secrets.clear();
+             }),
+             "auth.cookie_secrets");
+   EXPECT_EQ(failing_key([](settings& c) {
+                with_cookie_auth(c);
+                c.auth.cookie_secrets = {"new", ""};
+             }),
+             "auth.cookie_secrets");
+}
+
+TEST(validate, cookie_secrets_are_never_shown) {
+   auto const message = failure_message([](settings& c) {
+      with_cookie_auth(c);
+      c.auth.cookie_secrets = {"the-real-secret-value", ""};
+   });
+   EXPECT_NE(message.find("NOTIFY_AUTH_COOKIE_SECRETS"), std::string::npos) << message;
+   EXPECT_EQ(message.find("the-real-secret-value"), std::string::npos) << message;
+}
+
+TEST(validate, cookie_auth_needs_an_origin_list_and_says_why) {
+   auto const message = failure_message([](settings& c) {
+      with_cookie_auth(c);
+      c.server.allowed_origins.clear();
+   });
+   EXPECT_TRUE(message.starts_with("server.allowed_origins: ")) << message;
+   EXPECT_NE(message.find("cross-site WebSocket hijacking"), std::string::npos) << message;
+   EXPECT_NE(message.find("auth.cookie_name"), std::string::npos) << message;
+}
+
+TEST(validate, cookie_auth_refuses_an_origin_wildcard) {
+   auto const message = failure_message([](settings& c) {
+      with_cookie_auth(c);
+      c.server.allowed_origins = {"https://app.example.com", "*"};
+   });
+   EXPECT_TRUE(message.starts_with("server.allowed_origins: ")) << message;
+   EXPECT_NE(message.find("must not contain *"), std::string::npos) << message;
+   EXPECT_NE(message.find("cross-site WebSocket hijacking"), std::string::npos) << message;
+   // Without cookies "*" stays what it was: any origin.
+   EXPECT_EQ(failing_key([](settings& c) { c.server.allowed_origins = {"*"}; }), "<valid>");
+}
+
+TEST(validate, cookie_name_prefix_and_field) {
+   auto const with = [](std::function<void(settings&)> const& change) {
+      return failing_key([&](settings& c) {
+         with_cookie_auth(c);
+         change(c);
+      });
+   };
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_name = "my session"; }), "auth.cookie_name");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_name = "a;b"; }), "auth.cookie_name");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_name = "a=b"; }), "auth.cookie_name");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_name = "__Host-sid"; }), "<valid>");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_session_prefix.clear(); }),
+             "auth.cookie_session_prefix");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_session_prefix = "se\nss:"; }),
+             "auth.cookie_session_prefix");
+   EXPECT_EQ(with([](settings& c) { c.auth.cookie_user_field.clear(); }), "auth.cookie_user_field");
+}
+
+} // namespace
+} // namespace notify::config
