@@ -24,7 +24,7 @@ std::string gathered(const outbound_queue& queue) {
    return out;
 }
 
-TEST(OutboundQueue, StartsWithoutMemory) {
+TEST(outbound_queue, starts_without_memory) {
    outbound_queue queue;
    EXPECT_TRUE(queue.empty());
    EXPECT_EQ(queue.capacity(), 0U);
@@ -32,7 +32,7 @@ TEST(OutboundQueue, StartsWithoutMemory) {
    EXPECT_EQ(queue.gather(buffers), 0U);
 }
 
-TEST(OutboundQueue, KeepsOrderAndCountsBytes) {
+TEST(outbound_queue, keeps_order_and_counts_bytes) {
    outbound_queue queue;
    queue.push(frame("ab"));
    queue.push(frame("cde"));
@@ -41,7 +41,7 @@ TEST(OutboundQueue, KeepsOrderAndCountsBytes) {
    EXPECT_EQ(gathered(queue), "abcde");
 }
 
-TEST(OutboundQueue, WrapsAroundWithoutGrowing) {
+TEST(outbound_queue, wraps_around_without_growing) {
    outbound_queue queue;
    for (int i = 0; i < 4; ++i) {
       queue.push(frame(std::to_string(i)));
@@ -58,7 +58,7 @@ TEST(OutboundQueue, WrapsAroundWithoutGrowing) {
    EXPECT_EQ(queue.bytes(), 4U);
 }
 
-TEST(OutboundQueue, GrowsWhileWrappedAndKeepsOrder) {
+TEST(outbound_queue, grows_while_wrapped_and_keeps_order) {
    outbound_queue queue;
    for (char c : std::string("abcd")) {
       queue.push(frame(std::string(1, c)));
@@ -77,7 +77,7 @@ TEST(OutboundQueue, GrowsWhileWrappedAndKeepsOrder) {
    EXPECT_EQ(queue.bytes(), 6U);
 }
 
-TEST(OutboundQueue, PartialWritesAcrossTheWrap) {
+TEST(outbound_queue, partial_writes_across_the_wrap) {
    outbound_queue queue;
    queue.push(frame("0123"));
    queue.push(frame("4567"));
@@ -98,7 +98,7 @@ TEST(OutboundQueue, PartialWritesAcrossTheWrap) {
    EXPECT_EQ(queue.bytes(), 0U);
 }
 
-TEST(OutboundQueue, GathersAtMostOneWritesWorth) {
+TEST(outbound_queue, gathers_at_most_one_writes_worth) {
    outbound_queue queue;
    for (std::size_t i = 0; i < outbound_queue::max_gather + 10; ++i) {
       queue.push(frame("x"));
@@ -110,7 +110,7 @@ TEST(OutboundQueue, GathersAtMostOneWritesWorth) {
    EXPECT_EQ(queue.size(), 10U);
 }
 
-TEST(OutboundQueue, SizeAndBytesFollowWhatIsHeld) {
+TEST(outbound_queue, size_and_bytes_follow_what_is_held) {
    outbound_queue queue;
    std::size_t expected_bytes = 0;
    for (int i = 1; i <= 100; ++i) {
@@ -124,7 +124,7 @@ TEST(OutboundQueue, SizeAndBytesFollowWhatIsHeld) {
    EXPECT_EQ(queue.bytes(), expected_bytes - 6);
 }
 
-TEST(OutboundQueue, DropAllButStartedKeepsAPartlyWrittenHead) {
+TEST(outbound_queue, drop_all_but_started_keeps_a_partly_written_head) {
    outbound_queue queue;
    for (int i = 0; i < 200; ++i) {
       queue.push(frame("frame"));
@@ -138,7 +138,7 @@ TEST(OutboundQueue, DropAllButStartedKeepsAPartlyWrittenHead) {
    EXPECT_EQ(gathered(queue), "ameCLOSE") << "the stream stays in sync for the close frame";
 }
 
-TEST(OutboundQueue, DropAllButStartedDropsEverythingUnstarted) {
+TEST(outbound_queue, drop_all_but_started_drops_everything_unstarted) {
    outbound_queue queue;
    queue.push(frame("one"));
    queue.push(frame("two"));
@@ -151,7 +151,7 @@ TEST(OutboundQueue, DropAllButStartedDropsEverythingUnstarted) {
    EXPECT_EQ(gathered(queue), "CLOSE");
 }
 
-TEST(OutboundQueue, ReleasesABigArrayWhenDrained) {
+TEST(outbound_queue, releases_a_big_array_when_drained) {
    outbound_queue queue;
    for (int i = 0; i < 1000; ++i) {
       queue.push(frame("x"));
@@ -162,7 +162,7 @@ TEST(OutboundQueue, ReleasesABigArrayWhenDrained) {
    EXPECT_EQ(queue.capacity(), 0U);
 }
 
-TEST(OutboundQueue, KeepsASmallArrayWhileBusyAndFreesItWhenIdle) {
+TEST(outbound_queue, keeps_a_small_array_while_busy_and_frees_it_when_idle) {
    outbound_queue queue;
    queue.push(frame("x"));
    queue.consume(1);
@@ -179,7 +179,7 @@ TEST(OutboundQueue, KeepsASmallArrayWhileBusyAndFreesItWhenIdle) {
    EXPECT_EQ(gathered(queue), "y");
 }
 
-TEST(OutboundQueue, ClearFreesEverything) {
+TEST(outbound_queue, clear_frees_everything) {
    outbound_queue queue;
    queue.push(frame("abc"));
    queue.consume(1);
@@ -191,7 +191,7 @@ TEST(OutboundQueue, ClearFreesEverything) {
    EXPECT_EQ(gathered(queue), "def") << "no stale offset from the cleared head";
 }
 
-TEST(OutboundQueue, ReleasesTheFramesItWrote) {
+TEST(outbound_queue, releases_the_frames_it_wrote) {
    outbound_queue queue;
    auto const shared = frame("shared");
    queue.push(shared);
