@@ -1,11 +1,12 @@
 #pragma once
 
+#include "notify/server/bounded_address_table.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace notify::server {
 
@@ -14,8 +15,8 @@ namespace notify::server {
 /// refused until `lockout` has passed since the failure that locked it. A success forgets the
 /// address's failures. Touched on authentication only, never per message.
 ///
-/// The table is bounded like handshake_rate_limiter's: expired entries are dropped when it
-/// grows, and a table still full of active entries tracks no new address.
+/// The table is bounded (bounded_address_table): expired records are dropped when it is full,
+/// and a table still full of active records tracks no new address.
 class auth_lockout {
 public:
    using clock = std::chrono::steady_clock;
@@ -42,15 +43,12 @@ private:
       clock::time_point locked_until;
    };
    bool expired(const record& r, clock::time_point now) const;
-   void forget_expired(clock::time_point now);
 
    unsigned max_failures_;
    std::chrono::seconds lockout_;
-   std::size_t max_tracked_;
    mutable std::mutex mutex_;
-   std::unordered_map<std::string, record> records_;
+   bounded_address_table<record> records_;
    std::atomic<std::size_t> tracked_{0};
-   clock::time_point last_sweep_{};
 };
 
 } // namespace notify::server

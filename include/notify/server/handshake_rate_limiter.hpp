@@ -1,10 +1,11 @@
 #pragma once
 
+#include "notify/server/bounded_address_table.hpp"
+
 #include <chrono>
 #include <cstddef>
 #include <mutex>
 #include <string>
-#include <unordered_map>
 
 namespace notify::server {
 
@@ -35,14 +36,11 @@ private:
       clock::time_point updated;
    };
    double refilled(const bucket& b, clock::time_point now) const;
-   void forget_full_buckets(clock::time_point now);
 
    double rate_per_second_;
    double burst_;
-   std::size_t max_tracked_;
    mutable std::mutex mutex_;
-   std::unordered_map<std::string, bucket> buckets_;
-   clock::time_point last_sweep_{};
+   bounded_address_table<bucket> buckets_;
 };
 
 } // namespace notify::server
