@@ -88,6 +88,8 @@ std::vector<field> const& fields() {
         .place = at<&settings::server, &server_settings::allowed_origins>},
        {.key = "server.trusted_proxies",
         .place = at<&settings::server, &server_settings::trusted_proxies>},
+       {.key = "server.proxy_protocol",
+        .place = at<&settings::server, &server_settings::proxy_protocol>},
        {.key = "server.status_page", .place = at<&settings::server, &server_settings::status_page>},
        {.key = "server.tls.cert_file",
         .place = at<&settings::server, &server_settings::tls_cert_file>},

@@ -70,6 +70,13 @@ private:
       for (auto const& proxy : server.trusted_proxies) {
          check_trusted_proxy(proxy);
       }
+      // Without a list every connection would be refused: a mistake to report at start.
+      if (server.proxy_protocol && server.trusted_proxies.empty()) {
+         fail("server.proxy_protocol",
+              "needs server.trusted_proxies: the addresses of the load balancers that send the "
+              "PROXY header (every other peer is refused)",
+              "true");
+      }
       check_tls_files();
    }
 

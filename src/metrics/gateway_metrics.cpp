@@ -95,6 +95,11 @@ std::string render_prometheus(const gateway_metrics& m) {
    write_labelled(out, "notify_timeouts_total",
                   "Connections closed because a stage took too long, by stage.", "stage", m,
                   &shard_metrics::timeouts, timeout_stages);
+   write_labelled(out, "notify_proxy_header_rejections_total",
+                  "Connections closed for their PROXY protocol header (server.proxy_protocol), "
+                  "by reason.",
+                  "reason", m, &shard_metrics::proxy_header_rejections,
+                  proxy_header_rejection_reasons);
 
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));

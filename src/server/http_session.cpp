@@ -1,8 +1,10 @@
 #include "notify/server/http_session.hpp"
 
 #include "notify/auth/session_cookie.hpp"
+#include "notify/common/logging.hpp"
 #include "notify/server/embedded_assets.hpp"
 #include "notify/server/http_util.hpp"
+#include "notify/server/proxy_protocol.hpp"
 #include "notify/server/shard.hpp"
 #include "notify/server/stats.hpp"
 #include "notify/server/tls_channel.hpp"
@@ -40,18 +42,104 @@ basic_http_session<Stream>::basic_http_session(Stream stream, shard& home)
     , buffer_(max_header_bytes + max_body_bytes) {}
 
 template <class Stream> void basic_http_session<Stream>::run() {
+   if (home_.context().settings.server.proxy_protocol) {
+      read_proxy_header();
+   } else {
+      start_protocol();
+   }
+}
+
+template <class Stream> void basic_http_session<Stream>::read_proxy_header() {
+   auto& tcp = beast::get_lowest_layer(stream_);
+   error_code ec;
+   auto const peer = tcp.socket().remote_endpoint(ec);
+   if (ec) {
+      tcp.close();
+      return;
+   }
+   if (!home_.context().trusted_proxies.contains(peer.address())) {
+      // Only a load balancer may say who the client is; anyone else bypassed it.
+      refuse_proxy_header("untrusted_peer", "peer is not in server.trusted_proxies");
+      return;
+   }
+   // One deadline for the whole header: a proxy sends it at once, a trickle is an attack.
+   tcp.expires_after(home_.context().settings.server.request_timeout);
+   tcp.async_read_some(buffer_.prepare(max_proxy_header_length),
+                       [self = this->shared_from_this()](error_code read_ec, std::size_t bytes) {
+                          self->on_proxy_header_bytes(read_ec, bytes);
+                       });
+}
+
+template <class Stream>
+void basic_http_session<Stream>::on_proxy_header_bytes(error_code ec, std::size_t bytes) {
+   buffer_.commit(bytes);
+   if (ec) {
+      if (is_timeout(ec)) {
+         home_.metrics().timeouts.add("proxy_header");
+      }
+      beast::get_lowest_layer(stream_).close();
+      return;
+   }
+   auto const* data = static_cast<const char*>(buffer_.data().data());
+   auto const header = parse_proxy_header({data, buffer_.size()});
+   switch (header.result) {
+   case proxy_header::status::invalid:
+      refuse_proxy_header("invalid", header.problem);
+      return;
+   case proxy_header::status::need_more:
+      if (buffer_.size() >= max_proxy_header_length) {
+         refuse_proxy_header("invalid", "longer than the longest header accepted");
+         return;
+      }
+      beast::get_lowest_layer(stream_).async_read_some(
+          buffer_.prepare(max_proxy_header_length - buffer_.size()),
+          [self = this->shared_from_this()](error_code read_ec, std::size_t read) {
+             self->on_proxy_header_bytes(read_ec, read);
+          });
+      return;
+   case proxy_header::status::complete:
+      buffer_.consume(header.length);
+      proxied_client_ = header.source;
+      start_protocol();
+      return;
+   }
+}
+
+template <class Stream>
+void basic_http_session<Stream>::refuse_proxy_header(std::string_view reason,
+                                                     std::string_view problem) {
+   home_.metrics().proxy_header_rejections.add(reason);
+   auto& tcp = beast::get_lowest_layer(stream_);
+   static log_rate_limiter limiter;
+   if (auto suppressed = limiter.allow()) {
+      error_code ec;
+      auto const peer = tcp.socket().remote_endpoint(ec);
+      spdlog::warn("closed a connection from {}: PROXY protocol header refused ({}); {} more not "
+                   "logged",
+                   ec ? std::string("?") : unmapped(peer.address()).to_string(), problem,
+                   *suppressed);
+   }
+   // Nothing is answered: the peer does not speak the protocol this port expects.
+   tcp.close();
+}
+
+template <class Stream> void basic_http_session<Stream>::start_protocol() {
    if constexpr (is_tls<Stream>) {
       beast::get_lowest_layer(stream_).expires_after(
           home_.context().settings.server.handshake_timeout);
-      stream_.async_handshake(
-          net::ssl::stream_base::server,
-          [self = this->shared_from_this()](error_code ec) { self->on_tls_handshake(ec); });
+      // The ClientHello may have come in with the PROXY header: hand it to the TLS engine.
+      stream_.async_handshake(net::ssl::stream_base::server, buffer_.data(),
+                              [self = this->shared_from_this()](error_code ec, std::size_t used) {
+                                 self->on_tls_handshake(ec, used);
+                              });
    } else {
       wait_for_request();
    }
 }
 
-template <class Stream> void basic_http_session<Stream>::on_tls_handshake(error_code ec) {
+template <class Stream>
+void basic_http_session<Stream>::on_tls_handshake(error_code ec, std::size_t buffered_bytes_used) {
+   buffer_.consume(buffered_bytes_used);
    if (ec) {
       if (is_timeout(ec)) {
          home_.metrics().timeouts.add("handshake");
@@ -227,15 +315,27 @@ void basic_http_session<Stream>::serve_status_page(std::string_view path, const 
    send(std::move(reply));
 }
 
-template <class Stream> std::string basic_http_session<Stream>::client_address(const request& req) {
+template <class Stream>
+std::optional<net::ip::address> basic_http_session<Stream>::peer_address() const {
+   if (proxied_client_) {
+      return proxied_client_;
+   }
    error_code ec;
    auto const endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
    if (ec) {
+      return std::nullopt;
+   }
+   return endpoint.address();
+}
+
+template <class Stream> std::string basic_http_session<Stream>::client_address(const request& req) {
+   auto const peer = peer_address();
+   if (!peer) {
       return {};
    }
    auto const& trusted = home_.context().trusted_proxies;
-   if (trusted.empty() || !trusted.contains(endpoint.address())) {
-      return unmapped(endpoint.address()).to_string();
+   if (trusted.empty() || !trusted.contains(*peer)) {
+      return unmapped(*peer).to_string();
    }
    // A request has a handful of these at most: the header size limit bounds them.
    std::vector<std::string_view> x_forwarded_for;
@@ -247,8 +347,7 @@ template <class Stream> std::string basic_http_session<Stream>::client_address(c
          forwarded.push_back(field.value());
       }
    }
-   return resolve_client_address(endpoint.address(), trusted, {x_forwarded_for, forwarded})
-       .to_string();
+   return resolve_client_address(*peer, trusted, {x_forwarded_for, forwarded}).to_string();
 }
 
 namespace {

@@ -37,17 +37,13 @@ inline bool eventually(const std::function<bool()>& condition,
    return condition();
 }
 
-/// The value of one unlabelled (or exactly labelled) sample in /metrics, or -1.
-inline double metric_value(std::uint16_t port, const std::string& sample) {
-   auto const response = http_get(port, "/metrics");
-   if (response.status != 200) {
-      return -1;
-   }
+/// The value of one unlabelled (or exactly labelled) sample in a /metrics body, or -1.
+inline double sample_value(const std::string& body, const std::string& sample) {
    auto const prefix = sample + " ";
    std::size_t position = 0;
-   while (position < response.body.size()) {
-      auto const end = response.body.find('\n', position);
-      auto const line = response.body.substr(position, end - position);
+   while (position < body.size()) {
+      auto const end = body.find('\n', position);
+      auto const line = body.substr(position, end - position);
       if (line.rfind(prefix, 0) == 0) {
          return std::stod(line.substr(prefix.size()));
       }
@@ -57,6 +53,15 @@ inline double metric_value(std::uint16_t port, const std::string& sample) {
       position = end + 1;
    }
    return -1;
+}
+
+/// The value of one unlabelled (or exactly labelled) sample in /metrics, or -1.
+inline double metric_value(std::uint16_t port, const std::string& sample) {
+   auto const response = http_get(port, "/metrics");
+   if (response.status != 200) {
+      return -1;
+   }
+   return sample_value(response.body, sample);
 }
 
 /// A client that completes the WebSocket handshake and then goes silent: it never reads, never

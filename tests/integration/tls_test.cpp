@@ -29,8 +29,9 @@ public:
       context_.set_verify_mode(ssl::verify_peer);
    }
 
-   /// TCP connect + TLS handshake (checking the certificate for 127.0.0.1).
-   error_code open(std::uint16_t port) {
+   /// TCP connect + TLS handshake (checking the certificate for 127.0.0.1). `proxy_header`,
+   /// if any, is written before the handshake, as a TCP load balancer does.
+   error_code open(std::uint16_t port, const std::string& proxy_header = {}) {
       auto& stream = ws_.next_layer();
       stream.set_verify_callback(ssl::host_name_verification("127.0.0.1"));
       error_code result;
@@ -42,10 +43,19 @@ public:
                    done();
                    return;
                 }
-                stream.async_handshake(ssl::stream_base::client, [&, done](error_code hs) {
-                   result = hs;
-                   done();
-                });
+                net::async_write(beast::get_lowest_layer(stream), net::buffer(proxy_header),
+                                 [&, done](error_code written, std::size_t) {
+                                    if (written) {
+                                       result = written;
+                                       done();
+                                       return;
+                                    }
+                                    stream.async_handshake(ssl::stream_base::client,
+                                                           [&, done](error_code hs) {
+                                                              result = hs;
+                                                              done();
+                                                           });
+                                 });
              });
       });
       return result;
@@ -226,6 +236,30 @@ TEST_F(tls_test, a_stalled_tls_handshake_is_cut_at_the_handshake_timeout) {
    auto const metrics = client->get("/metrics");
    EXPECT_NE(metrics.body().find("notify_timeouts_total{stage=\"handshake\"} 1"),
              std::string::npos);
+}
+
+TEST_F(tls_test, a_proxy_header_before_the_tls_handshake_names_the_client) {
+   start_tls_gateway({"--set", "server.proxy_protocol=true", "--set",
+                      "server.trusted_proxies=127.0.0.1", "--set", "limits.handshake_rate_per_ip=1",
+                      "--set", "limits.handshake_burst_per_ip=1"});
+   auto const through_balancer = [&](const std::string& client_address) {
+      auto client = std::make_unique<tls_client>(cert_.cert_pem());
+      auto const ec =
+          client->open(port(), "PROXY TCP4 " + client_address + " 127.0.0.1 40000 443\r\n");
+      EXPECT_FALSE(ec) << ec.message();
+      return client;
+   };
+   auto first = through_balancer("203.0.113.7");
+   ASSERT_FALSE(first->upgrade("/ws?token=" + token_for("7")));
+   auto const ok = first->read();
+   ASSERT_TRUE(ok.has_value());
+   EXPECT_NE(ok->find("auth_ok"), std::string::npos) << *ok;
+   EXPECT_TRUE(through_balancer("203.0.113.7")->upgrade("/ws?token=" + token_for("7")))
+       << "the same client's second handshake should be over its rate";
+   EXPECT_FALSE(through_balancer("203.0.113.8")->upgrade("/ws?token=" + token_for("8")));
+   // Without the header the TLS handshake never starts.
+   tls_client direct(cert_.cert_pem());
+   EXPECT_TRUE(direct.open(port()));
 }
 
 TEST_F(tls_test, unusable_certificate_files_exit_with_2_naming_the_setting) {

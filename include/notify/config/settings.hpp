@@ -30,6 +30,10 @@ struct server_settings {
    /// Peers (addresses or CIDR blocks, IPv4 and IPv6) whose X-Forwarded-For / Forwarded headers
    /// give the client address; empty trusts no one and every peer is its own client.
    std::vector<std::string> trusted_proxies;
+   /// Every connection starts with a PROXY protocol header (v1 or v2, as HAProxy, AWS NLB and
+   /// nginx send it) naming the client; only peers in trusted_proxies may connect, the header
+   /// is required from them.
+   bool proxy_protocol = false;
    /// Both set: the port speaks TLS only (wss:// and https://). PEM files.
    std::string tls_cert_file;
    std::string tls_key_file;

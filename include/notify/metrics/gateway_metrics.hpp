@@ -95,8 +95,14 @@ inline constexpr std::array<std::string_view, 7> connection_limit_reasons{
     "total", "per_ip", "per_user", "handshake_rate", "auth_lockout", "origin", "other"};
 
 /// The stage a connection was in when its time ran out (see server_settings).
-inline constexpr std::array<std::string_view, 6> timeout_stages{"request", "header", "handshake",
-                                                                "auth",    "idle",   "other"};
+/// proxy_header: the PROXY protocol header did not arrive within server.request_timeout_ms.
+inline constexpr std::array<std::string_view, 7> timeout_stages{
+    "proxy_header", "request", "header", "handshake", "auth", "idle", "other"};
+
+/// server.proxy_protocol: a connection from a peer not in server.trusted_proxies, or whose
+/// first bytes are not a PROXY header, is closed before anything is read from it.
+inline constexpr std::array<std::string_view, 3> proxy_header_rejection_reasons{"untrusted_peer",
+                                                                                "invalid", "other"};
 
 /// The counters a shard writes on its own thread (per connection, per delivery batch, per
 /// refused handshake). Each shard's block starts on its own cache line and is written by that
@@ -113,6 +119,8 @@ struct alignas(64) shard_metrics {
    counter slow_consumers; ///< connections closed with 4004 because they fell too far behind
    labelled_counter<connection_limit_reasons.size()> refused_connections{connection_limit_reasons};
    labelled_counter<timeout_stages.size()> timeouts{timeout_stages};
+   labelled_counter<proxy_header_rejection_reasons.size()> proxy_header_rejections{
+       proxy_header_rejection_reasons};
 };
 
 /// Every number /metrics shows. One instance per process: a shard_metrics block per shard plus

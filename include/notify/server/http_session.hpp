@@ -28,7 +28,14 @@ private:
    using request_parser = http::request_parser<http::empty_body>;
    using response = http::response<http::string_body>;
 
-   void on_tls_handshake(error_code ec);
+   /// server.proxy_protocol: the connection's first bytes must be a PROXY header, sent by a
+   /// trusted peer; the bytes after it stay in buffer_ for TLS or HTTP.
+   void read_proxy_header();
+   void on_proxy_header_bytes(error_code ec, std::size_t bytes);
+   void refuse_proxy_header(std::string_view reason, std::string_view problem);
+   /// TLS handshake (with what is already buffered), or straight to the first request.
+   void start_protocol();
+   void on_tls_handshake(error_code ec, std::size_t buffered_bytes_used);
    void wait_for_request();
    void on_first_bytes(error_code ec, std::size_t bytes);
    void read_request();
@@ -51,12 +58,16 @@ private:
    /// The client address of this connection: the TCP peer, or what a trusted proxy's
    /// X-Forwarded-For / Forwarded says (server.trusted_proxies). Empty if the socket is gone.
    std::string client_address(const request& req);
+   /// The client as TCP or the PROXY header says, before any HTTP header is looked at.
+   std::optional<net::ip::address> peer_address() const;
 
    Stream stream_;
    shard& home_;
    beast::flat_buffer buffer_;
    std::optional<request_parser> parser_;
    std::shared_ptr<response> pending_response_;
+   /// The source address of the PROXY header; empty without one, or for LOCAL / UNKNOWN.
+   std::optional<net::ip::address> proxied_client_;
 };
 
 using http_session = basic_http_session<beast::tcp_stream>;
