@@ -1,6 +1,7 @@
 // TLS on the gateway's port: wss:// and https:// with a certificate made at test time.
 
 #include "gateway_fixture.hpp"
+#include "support/proxy_relay.hpp"
 #include "support/raw_connection.hpp"
 #include "support/self_signed_cert.hpp"
 
@@ -260,6 +261,21 @@ TEST_F(tls_test, a_proxy_header_before_the_tls_handshake_names_the_client) {
    // Without the header the TLS handshake never starts.
    tls_client direct(cert_.cert_pem());
    EXPECT_TRUE(direct.open(port()));
+}
+
+TEST_F(tls_test, a_client_hello_in_the_same_segment_as_the_proxy_header_is_not_lost) {
+   start_tls_gateway(
+       {"--set", "server.proxy_protocol=true", "--set", "server.trusted_proxies=127.0.0.1"});
+   proxy_relay balancer(port(), "PROXY TCP4 203.0.113.9 127.0.0.1 40000 443\r\n");
+   tls_client client(cert_.cert_pem());
+   auto const ec = client.open(balancer.port());
+   ASSERT_FALSE(ec) << ec.message();
+   ASSERT_FALSE(client.upgrade("/ws?token=" + token_for("9")));
+   auto const ok = client.read();
+   ASSERT_TRUE(ok.has_value());
+   EXPECT_NE(ok->find("auth_ok"), std::string::npos) << *ok;
+   publish("user:9:notifications", R"({"via":"balancer"})");
+   EXPECT_EQ(client.read(), R"({"via":"balancer"})");
 }
 
 TEST_F(tls_test, unusable_certificate_files_exit_with_2_naming_the_setting) {

@@ -135,6 +135,7 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"server.handshake_timeout_ms", "3000"},
        {"server.allowed_origins", "https://a.example, http://localhost:3000"},
        {"server.trusted_proxies", "10.0.0.0/8, ::1"},
+       {"server.proxy_protocol", "true"},
        {"server.status_page", "false"},
        {"server.tls.cert_file", "/etc/gw/cert.pem"},
        {"server.tls.key_file", "/etc/gw/key.pem"},
@@ -195,6 +196,7 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.server.allowed_origins,
              (std::vector<std::string>{"https://a.example", "http://localhost:3000"}));
    EXPECT_EQ(loaded.server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+   EXPECT_TRUE(loaded.server.proxy_protocol);
    EXPECT_FALSE(loaded.server.status_page);
    EXPECT_EQ(loaded.server.tls_cert_file, "/etc/gw/cert.pem");
    EXPECT_EQ(loaded.server.tls_key_file, "/etc/gw/key.pem");
