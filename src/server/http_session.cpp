@@ -328,14 +328,15 @@ std::optional<net::ip::address> basic_http_session<Stream>::peer_address() const
    return endpoint.address();
 }
 
-template <class Stream> std::string basic_http_session<Stream>::client_address(const request& req) {
+template <class Stream>
+compact_address basic_http_session<Stream>::client_address(const request& req) {
    auto const peer = peer_address();
    if (!peer) {
       return {};
    }
    auto const& trusted = home_.context().trusted_proxies;
    if (trusted.empty() || !trusted.contains(*peer)) {
-      return unmapped(*peer).to_string();
+      return compact_address(unmapped(*peer));
    }
    // A request has a handful of these at most: the header size limit bounds them.
    std::vector<std::string_view> x_forwarded_for;
@@ -347,7 +348,7 @@ template <class Stream> std::string basic_http_session<Stream>::client_address(c
          forwarded.push_back(field.value());
       }
    }
-   return resolve_client_address(*peer, trusted, {x_forwarded_for, forwarded}).to_string();
+   return compact_address(resolve_client_address(*peer, trusted, {x_forwarded_for, forwarded}));
 }
 
 namespace {
@@ -434,7 +435,9 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
    auto& context = home_.context();
    auto const& limits = context.settings.limits;
    // Always resolved: the session logs it, and lockout may start tracking it later.
-   auto const address = client_address(req);
+   auto const client = client_address(req);
+   // The one text of it that every per-address table is keyed by.
+   auto const address = client.to_string();
    if (refuse_by_policy(req, address)) {
       return;
    }
@@ -447,8 +450,8 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
                          "text/plain", req));
       return;
    }
-   std::string counted_address;
-   if (limits.max_connections_per_ip > 0) {
+   bool const holds_per_ip_slot = limits.max_connections_per_ip > 0;
+   if (holds_per_ip_slot) {
       if (address.empty() ||
           !context.connections_per_ip.try_acquire(address, limits.max_connections_per_ip)) {
          home_.metrics().refused_connections.add("per_ip");
@@ -456,7 +459,6 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
                             "too many connections from this address\n", "text/plain", req));
          return;
       }
-      counted_address = address;
    }
    auto presented = credential_of(req);
    // The 101 goes out through the connection's own ordered queue: with a JWT in the URL it
@@ -478,8 +480,8 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
          return session_transport(stream_.release_socket());
       }
    }();
-   auto session = std::make_shared<websocket_session>(std::move(transport), home_, address,
-                                                      std::move(counted_address));
+   auto session =
+       std::make_shared<websocket_session>(std::move(transport), home_, client, holds_per_ip_slot);
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
                   std::move(presented));
 }

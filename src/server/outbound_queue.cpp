@@ -7,7 +7,8 @@ namespace notify::server {
 
 namespace {
 
-constexpr std::size_t initial_capacity = 4;
+/// One slot: an idle connection holds a single small array until trim(); a burst doubles it.
+constexpr std::size_t initial_capacity = 1;
 /// A drained queue keeps an array this small for the next burst; a larger one is given back.
 constexpr std::size_t kept_capacity = 64;
 
@@ -24,7 +25,7 @@ void outbound_queue::push(ws::shared_frame frame) {
 }
 
 std::size_t outbound_queue::gather(std::span<boost::asio::const_buffer, max_gather> buffers) const {
-   auto const count = std::min(size_, max_gather);
+   auto const count = std::min<std::size_t>(size_, max_gather);
    for (std::size_t i = 0; i < count; ++i) {
       auto const& frame = *slot(i);
       auto const skip = i == 0 ? head_written_ : 0;
@@ -38,7 +39,7 @@ void outbound_queue::consume(std::size_t bytes) {
       auto& head = slot(0);
       auto const remaining = head->size() - head_written_;
       if (bytes < remaining) {
-         head_written_ += bytes;
+         head_written_ += static_cast<std::uint32_t>(bytes);
          return;
       }
       bytes -= remaining;
@@ -62,7 +63,7 @@ void outbound_queue::drop_all_but_started() {
       bytes_ -= slot(i)->size();
       slot(i).reset();
    }
-   size_ = keep;
+   size_ = static_cast<std::uint32_t>(keep);
    reallocate(keep == 0 ? 0 : initial_capacity);
 }
 
@@ -94,7 +95,7 @@ void outbound_queue::reallocate(std::size_t new_capacity) {
       }
    }
    slots_ = std::move(moved);
-   capacity_ = new_capacity;
+   capacity_ = static_cast<std::uint32_t>(new_capacity);
    head_ = 0;
 }
 

@@ -26,19 +26,19 @@ std::string error_message(std::string_view code, std::string_view message) {
 } // namespace
 
 websocket_session::websocket_session(session_transport transport, shard& home,
-                                     std::string client_address, std::string counted_address)
+                                     compact_address client_address, bool holds_per_ip_slot)
     : transport_(std::move(transport))
     , home_(home)
-    , client_address_(std::move(client_address))
-    , counted_address_(std::move(counted_address))
-    , protocol_(home.context().settings.limits.max_inbound_bytes) {
+    , protocol_(static_cast<std::uint32_t>(home.context().settings.limits.max_inbound_bytes))
+    , client_address_(client_address)
+    , holds_per_ip_slot_(holds_per_ip_slot) {
    home_.metrics().connections.add(1);
 }
 
 websocket_session::~websocket_session() {
    leave_registry();
-   if (!counted_address_.empty()) {
-      home_.context().connections_per_ip.release(counted_address_);
+   if (holds_per_ip_slot_) {
+      home_.context().connections_per_ip.release(client_address_.to_string());
    }
    home_.metrics().connections.add(-1);
 }
@@ -47,7 +47,6 @@ void websocket_session::start(ws::shared_frame handshake_response, std::string_v
                               std::optional<credential> presented) {
    auto const now = steady_clock::now();
    last_read_ = now;
-   last_ping_ = now;
    deadline_ = now + home_.context().settings.auth.timeout;
    error_code ec;
    transport_.set_non_blocking(ec);
@@ -136,7 +135,7 @@ void websocket_session::on_protocol_event(const ws::protocol_event& event) {
       enqueue_reply(ws::make_frame(ws::opcode::pong, event.payload));
       return;
    case ws::event_type::close:
-      if (close_sent_) {
+      if (protocol_.close_sent()) {
          flush(); // ends the connection once our close is written
          return;
       }
@@ -224,7 +223,8 @@ bool websocket_session::refuse_locked_out_client() {
    if (!context.auth_failures_per_ip.tracking_any()) {
       return false;
    }
-   if (context.auth_failures_per_ip.locked_for(client_address_, steady_clock::now()).count() == 0) {
+   if (context.auth_failures_per_ip.locked_for(client_address_.to_string(), steady_clock::now())
+           .count() == 0) {
       return false;
    }
    home_.metrics().refused_connections.add("auth_lockout");
@@ -253,15 +253,15 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    auto& context = home_.context();
    if (!outcome.ok) {
       home_.metrics().auth_failures.add(outcome.failure);
-      spdlog::debug("auth failed from {}: {}", client_address_, outcome.failure);
+      auto const address = client_address_.to_string();
+      spdlog::debug("auth failed from {}: {}", address, outcome.failure);
       // Only failures that could be guessing count; an unreachable session store or an
       // expired token says nothing bad about the client.
       if (!outcome.backend_unavailable && could_be_guessing(outcome.failure) &&
           context.auth_failures_per_ip.enabled()) {
-         if (context.auth_failures_per_ip.record_failure(client_address_, steady_clock::now())) {
-            spdlog::warn("auth: {} locked out for {} s after {} failed authentications",
-                         client_address_, context.settings.auth.lockout.count(),
-                         context.settings.auth.max_failures);
+         if (context.auth_failures_per_ip.record_failure(address, steady_clock::now())) {
+            spdlog::warn("auth: {} locked out for {} s after {} failed authentications", address,
+                         context.settings.auth.lockout.count(), context.settings.auth.max_failures);
          }
       }
       if (outcome.backend_unavailable) {
@@ -282,7 +282,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
       counted_for_user_ = true;
    }
    if (context.auth_failures_per_ip.tracking_any()) {
-      context.auth_failures_per_ip.record_success(client_address_);
+      context.auth_failures_per_ip.record_success(client_address_.to_string());
    }
    // auth_ok waits until the router has this shard's presence for the user: a client that
    // has seen auth_ok must get every message published after it, even on another thread.
@@ -299,6 +299,7 @@ void websocket_session::on_presence_synced() {
       return; // closed meanwhile
    }
    phase_ = phase::open;
+   deadline_ = {}; // now the earliest next ping: the first waits only for silence
    nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
    enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
 }
@@ -337,7 +338,7 @@ void websocket_session::enqueue_reply(ws::shared_frame frame) {
 }
 
 void websocket_session::close_slow_consumer() {
-   if (phase_ == phase::closed || close_sent_) {
+   if (phase_ == phase::closed || protocol_.close_sent()) {
       return;
    }
    home_.metrics().slow_consumers.add(1);
@@ -346,7 +347,7 @@ void websocket_session::close_slow_consumer() {
 }
 
 void websocket_session::enqueue(ws::shared_frame frame) {
-   if (phase_ == phase::closed || close_sent_) {
+   if (phase_ == phase::closed || protocol_.close_sent()) {
       return;
    }
    queue_.push(std::move(frame));
@@ -377,9 +378,9 @@ void websocket_session::flush() {
       }
       queue_.consume(written);
    }
-   if (close_sent_ && protocol_.close_received()) {
+   if (protocol_.close_sent() && protocol_.close_received()) {
       terminate();
-   } else if (close_sent_ && protocol_.discarding()) {
+   } else if (protocol_.close_sent() && protocol_.discarding()) {
       // Unread input would make close() send a reset that can overtake our close frame: send
       // FIN and drain the client's bytes until it hangs up or the close deadline passes.
       transport_.shutdown_send();
@@ -411,13 +412,12 @@ void websocket_session::count_protocol_error() {
 // Closing
 
 void websocket_session::close(std::uint16_t code, std::string_view reason) {
-   if (phase_ == phase::closed || close_sent_) {
+   if (phase_ == phase::closed || protocol_.close_sent()) {
       return;
    }
    phase_ = phase::closing;
    deadline_ = steady_clock::now() + close_handshake_timeout;
    enqueue(ws::make_close_frame(code, reason));
-   close_sent_ = true;
    protocol_.on_close_sent();
    revoke_authentication(); // no more notifications; the tick still watches the deadline
 }
@@ -444,9 +444,8 @@ void websocket_session::on_tick(steady_clock::time_point now) {
       if (now - last_read_ >= server.idle_timeout) {
          home_.metrics().timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");
-      } else if (now - last_read_ >= server.ping_interval &&
-                 now - last_ping_ >= server.ping_interval) {
-         last_ping_ = now;
+      } else if (now - last_read_ >= server.ping_interval && now >= deadline_) {
+         deadline_ = now + server.ping_interval;
          enqueue(home_.ping_frame());
       }
       return;

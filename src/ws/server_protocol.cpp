@@ -30,7 +30,7 @@ event_type event_for(opcode op) {
 
 } // namespace
 
-server_protocol::server_protocol(std::size_t max_message_bytes)
+server_protocol::server_protocol(std::uint32_t max_message_bytes)
     : max_message_bytes_(max_message_bytes) {}
 
 void server_protocol::feed(char* data, std::size_t size) {
@@ -143,7 +143,7 @@ protocol_event server_protocol::check_partial_text(const frame_view& frame) {
    char* payload = partial_.data() + frame.header_bytes;
    unmask_from(payload, partial_checked_, arrived, frame.mask);
    auto const fresh = std::string_view(payload + partial_checked_, arrived - partial_checked_);
-   partial_checked_ = arrived;
+   partial_checked_ = static_cast<std::uint32_t>(arrived);
    if (!utf8_.feed(fresh)) {
       return fail(close_code::invalid_payload, "text is not valid UTF-8");
    }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "notify/server/compact_address.hpp"
 #include "notify/server/credential.hpp"
 #include "notify/server/net.hpp"
 
@@ -57,7 +58,7 @@ private:
                           const request& req) const;
    /// The client address of this connection: the TCP peer, or what a trusted proxy's
    /// X-Forwarded-For / Forwarded says (server.trusted_proxies). Empty if the socket is gone.
-   std::string client_address(const request& req);
+   compact_address client_address(const request& req);
    /// The client as TCP or the PROXY header says, before any HTTP header is looked at.
    std::optional<net::ip::address> peer_address() const;
 

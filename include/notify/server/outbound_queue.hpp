@@ -4,6 +4,7 @@
 
 #include <boost/asio/buffer.hpp>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 
@@ -60,11 +61,14 @@ private:
       return slots_[(head_ + position) & (capacity_ - 1)];
    }
 
+   // One queue per connection: 32-bit counts keep it at 40 bytes. A queue never holds 2^32
+   // frames (the message limit closes the connection long before) and a frame is at most
+   // routing.max_payload_bytes (512 MiB) plus its header.
    std::unique_ptr<ws::shared_frame[]> slots_;
-   std::size_t capacity_ = 0; ///< 0 or a power of two
-   std::size_t head_ = 0;     ///< slot of the first frame not fully written
-   std::size_t size_ = 0;
-   std::size_t head_written_ = 0; ///< bytes of the head frame already written
+   std::uint32_t capacity_ = 0; ///< 0 or a power of two
+   std::uint32_t head_ = 0;     ///< slot of the first frame not fully written
+   std::uint32_t size_ = 0;
+   std::uint32_t head_written_ = 0; ///< bytes of the head frame already written
    std::size_t bytes_ = 0;
    bool used_since_trim_ = false;
 };

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "notify/server/authenticator.hpp"
+#include "notify/server/compact_address.hpp"
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/net.hpp"
 #include "notify/server/outbound_queue.hpp"
@@ -29,10 +30,10 @@ class websocket_session : public std::enable_shared_from_this<websocket_session>
                           public registry_member {
 public:
    /// `client_address`: who the client is (behind a trusted proxy, not the proxy): the key of
-   /// the auth lockout and the address in log lines. `counted_address`: the client address this
-   /// connection holds a per-IP slot for (released when it ends), or empty.
-   websocket_session(session_transport transport, shard& home, std::string client_address,
-                     std::string counted_address = {});
+   /// the auth lockout and the address in log lines. `holds_per_ip_slot`: the connection holds
+   /// a limits.max_connections_per_ip slot for that address, released when it ends.
+   websocket_session(session_transport transport, shard& home, compact_address client_address,
+                     bool holds_per_ip_slot = false);
    ~websocket_session() override;
 
    /// `handshake_response`: the 101 response, sent first. `early_input`: bytes that arrived
@@ -102,18 +103,18 @@ private:
    session_transport transport_;
    shard& home_;
    outbound_queue queue_;
-   std::string client_address_;
-   std::string counted_address_;
    ws::server_protocol protocol_; ///< framing, reassembly and the close handshake
    steady_clock::time_point last_read_;
-   steady_clock::time_point last_ping_;
-   steady_clock::time_point deadline_; ///< auth deadline, then close deadline
+   /// By phase: the auth deadline; when open, the earliest next ping; when closing, the close
+   /// deadline.
+   steady_clock::time_point deadline_;
+   compact_address client_address_; ///< beside the flags below: they share its padding
    phase phase_ = phase::awaiting_auth;
    bool flush_scheduled_ = false;
    bool waiting_writable_ = false;
-   bool close_sent_ = false;
    bool slow_consumer_ = false;
    bool counted_for_user_ = false;
+   bool holds_per_ip_slot_ = false;
    std::uint8_t protocol_errors_ = 0;
 };
 

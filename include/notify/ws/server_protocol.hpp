@@ -36,9 +36,10 @@ struct protocol_event {
 
 class server_protocol {
 public:
-   /// `max_message_bytes`: the largest message, fragments added up; a frame that would pass it
-   /// fails with 1009 as soon as its length is known, before its payload is buffered.
-   explicit server_protocol(std::size_t max_message_bytes);
+   /// `max_message_bytes`: the largest message, fragments added up (below 4 GiB); a frame that
+   /// would pass it fails with 1009 as soon as its length is known, before its payload is
+   /// buffered.
+   explicit server_protocol(std::uint32_t max_message_bytes);
 
    /// Hands over the next bytes from the client. Whole frames are parsed and unmasked where they
    /// lie (so `data` must stay valid and writable until next() returns need_more); only an
@@ -82,12 +83,13 @@ private:
    /// Frees what the last event pointed into.
    void release_delivered();
 
-   std::size_t max_message_bytes_;
+   // One per connection: 32-bit sizes (frames are below the limit) keep the object small.
+   std::uint32_t max_message_bytes_;
+   /// Payload bytes at the start of partial_'s frame already unmasked and UTF-8 checked.
+   std::uint32_t partial_checked_ = 0;
    char* input_ = nullptr;
    std::size_t input_bytes_ = 0;
    std::string partial_; ///< an incomplete frame, kept between feeds
-   /// Payload bytes at the start of partial_'s frame already unmasked and UTF-8 checked.
-   std::size_t partial_checked_ = 0;
    std::string message_; ///< the fragments of a message in progress
    utf8_validator utf8_;
    /// continuation: no fragmented message in progress
