@@ -64,10 +64,15 @@ template <class Stream> void basic_http_session<Stream>::read_proxy_header() {
    }
    // One deadline for the whole header: a proxy sends it at once, a trickle is an attack.
    tcp.expires_after(home_.context().settings.server.request_timeout);
-   tcp.async_read_some(buffer_.prepare(max_proxy_header_length),
-                       [self = this->shared_from_this()](error_code read_ec, std::size_t bytes) {
-                          self->on_proxy_header_bytes(read_ec, bytes);
-                       });
+   read_more_proxy_header();
+}
+
+template <class Stream> void basic_http_session<Stream>::read_more_proxy_header() {
+   beast::get_lowest_layer(stream_).async_read_some(
+       buffer_.prepare(max_proxy_header_length - buffer_.size()),
+       [self = this->shared_from_this()](error_code ec, std::size_t bytes) {
+          self->on_proxy_header_bytes(ec, bytes);
+       });
 }
 
 template <class Stream>
@@ -91,11 +96,7 @@ void basic_http_session<Stream>::on_proxy_header_bytes(error_code ec, std::size_
          refuse_proxy_header("invalid", "longer than the longest header accepted");
          return;
       }
-      beast::get_lowest_layer(stream_).async_read_some(
-          buffer_.prepare(max_proxy_header_length - buffer_.size()),
-          [self = this->shared_from_this()](error_code read_ec, std::size_t read) {
-             self->on_proxy_header_bytes(read_ec, read);
-          });
+      read_more_proxy_header();
       return;
    case proxy_header::status::complete:
       buffer_.consume(header.length);

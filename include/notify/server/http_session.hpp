@@ -32,6 +32,8 @@ private:
    /// server.proxy_protocol: the connection's first bytes must be a PROXY header, sent by a
    /// trusted peer; the bytes after it stay in buffer_ for TLS or HTTP.
    void read_proxy_header();
+   /// Reads what has come of the header so far, up to its longest length.
+   void read_more_proxy_header();
    void on_proxy_header_bytes(error_code ec, std::size_t bytes);
    void refuse_proxy_header(std::string_view reason, std::string_view problem);
    /// TLS handshake (with what is already buffered), or straight to the first request.
