@@ -104,8 +104,18 @@ std::optional<std::chrono::system_clock::time_point> parse_js_date(std::string_v
    if (!date.ok()) {
       return std::nullopt;
    }
-   return time_point_cast<system_clock::duration>(sys_days(date) + hours(*h) + minutes(*mi) +
-                                                  seconds(*s) + fraction);
+   // Four-digit years reach past what system_clock's nanoseconds hold (1677..2262): saturate
+   // rather than overflow, so year 9999 is "far future" and not a wrapped date in the past.
+   auto const at = sys_days(date) + hours(*h) + minutes(*mi) + seconds(*s) + fraction;
+   constexpr auto latest = time_point_cast<milliseconds>(system_clock::time_point::max());
+   constexpr auto earliest = time_point_cast<milliseconds>(system_clock::time_point::min());
+   if (at >= latest) {
+      return system_clock::time_point::max();
+   }
+   if (at <= earliest) {
+      return system_clock::time_point::min();
+   }
+   return time_point_cast<system_clock::duration>(at);
 }
 
 express_session read_express_session(std::string_view json, std::string_view user_field,

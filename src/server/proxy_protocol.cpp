@@ -54,18 +54,26 @@ std::optional<ip::address> v1_address(std::string_view text, bool v4) {
    return address;
 }
 
+/// A v1 line is printable ASCII; checked on the whole line too, because the address parser stops
+/// at a NUL and would accept "1.2.3.4\0junk".
+bool printable(std::string_view text) {
+   return std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+}
+
 proxy_header parse_v1(std::string_view input) {
    auto const end = input.find("\r\n");
    if (end == input.npos) {
       if (input.size() >= v1_max_length) {
          return invalid("PROXY v1 header longer than 107 bytes");
       }
-      bool const printable = std::all_of(
-          input.begin(), input.end(), [](char c) { return (c >= 0x20 && c < 0x7F) || c == '\r'; });
-      return printable ? proxy_header{} : invalid("PROXY v1 header with a control character");
+      auto const line = input.ends_with('\r') ? input.substr(0, input.size() - 1) : input;
+      return printable(line) ? proxy_header{} : invalid("PROXY v1 header with a control character");
    }
    if (end + 2 > v1_max_length) {
       return invalid("PROXY v1 header longer than 107 bytes");
+   }
+   if (!printable(input.substr(0, end))) {
+      return invalid("PROXY v1 header with a control character");
    }
    auto line = input.substr(v1_prefix.size(), end - v1_prefix.size());
    std::array<std::string_view, 5> parts{};

@@ -37,6 +37,7 @@ express_session read_express_session(std::string_view json, std::string_view use
                                      std::chrono::system_clock::time_point now);
 
 /// JavaScript's Date.toJSON() form, YYYY-MM-DDTHH:MM:SS[.fff]Z (UTC); nullopt for anything else.
+/// Dates outside what the clock holds (before 1678, after 2261) saturate to its min/max.
 std::optional<std::chrono::system_clock::time_point> parse_js_date(std::string_view text);
 
 } // namespace notify::auth

@@ -91,6 +91,10 @@ TEST(js_date, parses_date_to_json) {
    EXPECT_EQ(parse_js_date("2026-12-06T12:00:00.5Z"), noon + std::chrono::milliseconds(500));
    EXPECT_EQ(parse_js_date("2026-12-06T12:00:00.123456Z"), noon + std::chrono::milliseconds(123));
    EXPECT_EQ(parse_js_date("1970-01-01T00:00:00.000Z"), system_clock::time_point{});
+   // beyond the clock's nanosecond range: saturated, never wrapped around
+   EXPECT_EQ(parse_js_date("7484-12-07T19:00:00.000Z"), system_clock::time_point::max());
+   EXPECT_EQ(parse_js_date("9999-12-31T23:59:59.999Z"), system_clock::time_point::max());
+   EXPECT_EQ(parse_js_date("0001-01-01T00:00:00.000Z"), system_clock::time_point::min());
 }
 
 TEST(js_date, refuses_anything_else) {
@@ -114,11 +118,13 @@ TEST(express_session_record, takes_the_user_of_a_live_session) {
    EXPECT_EQ(express(R"({"cookie":{"path":"/"},"userId":"u1"})").user_id, "u1");
    EXPECT_EQ(express(R"({"userId":"u1"})").user_id, "u1");
    EXPECT_EQ(express(R"({"cookie":{},"account":7})", "account").user_id, "7");
+   EXPECT_EQ(express(R"({"cookie":{"expires":"7484-12-07T19:00:00.000Z"},"userId":42})").user_id,
+             "42");
 }
 
 TEST(express_session_record, refuses_an_expired_session) {
-   for (std::string_view const expires :
-        {"2026-12-06T11:59:59.999Z", "2026-12-06T12:00:00.000Z", "2000-01-01T00:00:00.000Z"}) {
+   for (std::string_view const expires : {"2026-12-06T11:59:59.999Z", "2026-12-06T12:00:00.000Z",
+                                          "2000-01-01T00:00:00.000Z", "1000-01-01T00:00:00.000Z"}) {
       auto const stale =
           express(R"({"cookie":{"expires":")" + std::string(expires) + R"("},"userId":42})");
       EXPECT_EQ(stale.problem, express_session::problem::expired) << expires;

@@ -74,8 +74,7 @@ TEST(proxy_protocol, anything_else_is_invalid) {
    for (std::string const& bad : {
             std::string("GET / HTTP/1.1\r\n"),
             std::string("\x16\x03\x01\x02\x00", 5), // a TLS ClientHello without a header
-            std::string("PROXY\r\n"),
-            std::string("PROXY TCP4 203.0.113.7 10.0.0.1 4711\r\n"),
+            std::string("PROXY\r\n"), std::string("PROXY TCP4 203.0.113.7 10.0.0.1 4711\r\n"),
             std::string("PROXY TCP4 203.0.113.7 10.0.0.1 4711 443 x\r\n"),
             std::string("PROXY TCP4 2001:db8::7 10.0.0.1 4711 443\r\n"),
             std::string("PROXY TCP6 203.0.113.7 2001:db8::1 4711 443\r\n"),
@@ -84,6 +83,9 @@ TEST(proxy_protocol, anything_else_is_invalid) {
             std::string("PROXY TCP4 203.0.113.7  10.0.0.1 4711 443\r\n"),
             std::string("PROXY UDP4 203.0.113.7 10.0.0.1 4711 443\r\n"),
             std::string("PROXY TCP4 203.0.113.7\n"),
+            // the address parser stops at a NUL; the whole line must be printable
+            std::string("PROXY TCP4 1.2.3.4 5.6.7.8\0\0\0\0 30 1\r\n", 37),
+            std::string("PROXY TCP4 1.2.3.4\r5.6.7.8 30 1\r\n"),
             std::string("PROXY ") + std::string(200, '1'),
             v2(2, 0x11, std::string(12, '\0')),                  // unknown command
             v2(1, 0x12, std::string(12, '\0')),                  // UDP
