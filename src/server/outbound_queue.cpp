@@ -1,6 +1,5 @@
 #include "notify/server/outbound_queue.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace notify::server {
@@ -9,51 +8,17 @@ namespace {
 
 /// One slot: an idle connection holds a single small array until trim(); a burst doubles it.
 constexpr std::size_t initial_capacity = 1;
-/// A drained queue keeps an array this small for the next burst; a larger one is given back.
-constexpr std::size_t kept_capacity = 64;
 
 } // namespace
 
-void outbound_queue::push(ws::shared_frame frame) {
-   if (size_ == capacity_) {
-      reallocate(capacity_ == 0 ? initial_capacity : capacity_ * 2);
-   }
-   bytes_ += frame->size();
-   slot(size_) = std::move(frame);
-   ++size_;
-   used_since_trim_ = true;
+void outbound_queue::grow() {
+   reallocate(capacity_ == 0 ? initial_capacity : capacity_ * 2);
 }
 
-std::size_t outbound_queue::gather(std::span<boost::asio::const_buffer, max_gather> buffers) const {
-   auto const count = std::min<std::size_t>(size_, max_gather);
-   for (std::size_t i = 0; i < count; ++i) {
-      auto const& frame = *slot(i);
-      auto const skip = i == 0 ? head_written_ : 0;
-      buffers[i] = boost::asio::const_buffer(frame.data() + skip, frame.size() - skip);
-   }
-   return count;
-}
-
-void outbound_queue::consume(std::size_t bytes) {
-   while (bytes > 0 && size_ > 0) {
-      auto& head = slot(0);
-      auto const remaining = head->size() - head_written_;
-      if (bytes < remaining) {
-         head_written_ += static_cast<std::uint32_t>(bytes);
-         return;
-      }
-      bytes -= remaining;
-      bytes_ -= head->size();
-      head.reset();
-      head_ = (head_ + 1) & (capacity_ - 1);
-      --size_;
-      head_written_ = 0;
-   }
-   if (size_ == 0) {
-      head_ = 0;
-      if (capacity_ > kept_capacity) {
-         reallocate(0);
-      }
+void outbound_queue::on_drained() {
+   head_ = 0;
+   if (capacity_ > kept_capacity) {
+      reallocate(0);
    }
 }
 

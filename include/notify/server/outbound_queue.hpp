@@ -27,14 +27,50 @@ public:
    outbound_queue& operator=(const outbound_queue&) = delete;
    ~outbound_queue() = default;
 
-   void push(ws::shared_frame frame);
+   // push, gather and consume run for every delivery: inline, as the session's flush loop was
+   // before the queue had a class of its own (measured: bench/run single-broadcast).
+   void push(ws::shared_frame frame) {
+      if (size_ == capacity_) {
+         grow();
+      }
+      bytes_ += frame->size();
+      slot(size_) = std::move(frame);
+      ++size_;
+      used_since_trim_ = true;
+   }
 
    /// Fills `buffers` with the unwritten bytes of the first frames (the head from its written
    /// offset on); returns how many it filled, at most max_gather.
-   std::size_t gather(std::span<boost::asio::const_buffer, max_gather> buffers) const;
+   std::size_t gather(std::span<boost::asio::const_buffer, max_gather> buffers) const {
+      auto const count = size_ < max_gather ? std::size_t{size_} : max_gather;
+      for (std::size_t i = 0; i < count; ++i) {
+         auto const& frame = *slot(i);
+         auto const skip = i == 0 ? head_written_ : 0;
+         buffers[i] = boost::asio::const_buffer(frame.data() + skip, frame.size() - skip);
+      }
+      return count;
+   }
 
    /// Marks `bytes` as written: finished frames leave the queue, a partial one keeps its offset.
-   void consume(std::size_t bytes);
+   void consume(std::size_t bytes) {
+      while (bytes > 0 && size_ > 0) {
+         auto& head = slot(0);
+         auto const remaining = head->size() - head_written_;
+         if (bytes < remaining) {
+            head_written_ += static_cast<std::uint32_t>(bytes);
+            return;
+         }
+         bytes -= remaining;
+         bytes_ -= head->size();
+         head.reset();
+         head_ = (head_ + 1) & (capacity_ - 1);
+         --size_;
+         head_written_ = 0;
+      }
+      if (size_ == 0) {
+         on_drained();
+      }
+   }
 
    /// Drops every frame except one the socket has started writing (so the byte stream stays
    /// in sync for a close frame queued behind it); shrinks the storage.
@@ -54,7 +90,12 @@ public:
    /// Slots allocated (0 when the queue owns no memory).
    std::size_t capacity() const { return capacity_; }
 
+   /// A drained queue keeps an array this small for the next burst; a larger one is given back.
+   static constexpr std::size_t kept_capacity = 64;
+
 private:
+   void grow();
+   void on_drained();
    /// Moves the live frames to a new array of `new_capacity` slots (0: none), head first.
    void reallocate(std::size_t new_capacity);
    ws::shared_frame& slot(std::size_t position) const {
