@@ -2,6 +2,7 @@
 #include "notify/common/logging.hpp"
 #include "notify/config/command_line.hpp"
 #include "notify/config/loader.hpp"
+#include "notify/history/function_library.hpp"
 #include "notify/server/gateway.hpp"
 
 #include <csignal>
@@ -56,6 +57,11 @@ int main(int argc, char** argv) {
       return 0;
    case notify::config::command::token:
       return mint_token(invocation);
+   case notify::config::command::redis_functions:
+      std::cout << notify::history::function_library(invocation.config.history,
+                                                     invocation.config.routing.max_payload_bytes,
+                                                     invocation.config.routing.max_user_id_bytes);
+      return 0;
    case notify::config::command::serve:
       break;
    }

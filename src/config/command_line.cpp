@@ -121,13 +121,16 @@ private:
    }
 
    static void take_word(std::string_view word, arguments& result) {
-      if (!result.command_named && (word == "serve" || word == "token")) {
-         result.what = word == "token" ? command::token : command::serve;
+      if (!result.command_named &&
+          (word == "serve" || word == "token" || word == "redis-functions")) {
+         result.what = word == "token"             ? command::token
+                       : word == "redis-functions" ? command::redis_functions
+                                                   : command::serve;
          result.command_named = true;
          return;
       }
-      throw config_error(std::string(word),
-                         "unexpected argument; the commands are serve and token (see --help)");
+      throw config_error(std::string(word), "unexpected argument; the commands are serve, token "
+                                            "and redis-functions (see --help)");
    }
 
    int argc_;
@@ -221,6 +224,10 @@ std::string usage_text() {
   notify-gateway [serve] [options]       run the gateway (Redis pub/sub -> WebSocket)
   notify-gateway token --user ID [--ttl SECONDS] [options]
                                          print an HS256 JWT for user ID (needs auth.jwt_secret)
+  notify-gateway redis-functions [options]
+                                         print the Redis Function library for history (for
+                                         operators who load it themselves; the gateway loads it
+                                         on every connect unless history.enabled is false)
   notify-gateway --help | --version
 
 Options:

@@ -21,6 +21,7 @@ public:
       detail::check_numeric_ranges(config_, origins_);
       check_server();
       check_routing();
+      check_history();
       check_redis();
       check_log();
       check_auth();
@@ -180,6 +181,39 @@ private:
           global.ends_with(suffix)) {
          fail("routing.global_channel", "must not match routing.user_channel_pattern",
               shown_global);
+      }
+   }
+
+   void check_history() const {
+      auto const& history = config_.history;
+      auto const& prefix = history.prefix;
+      check_text("history.prefix", prefix);
+      if (prefix.empty() || has_glob(prefix, "*?[]\\{}") || prefix.find(' ') != prefix.npos) {
+         fail("history.prefix",
+              "must be a non-empty key prefix without spaces, braces or glob characters "
+              "(e.g. notify:)",
+              detail::quote_value(prefix));
+      }
+      // A history channel taken for a classic user channel would deliver "<id> <prev> <json>"
+      // as if it were the payload.
+      auto const& pattern = config_.routing.user_channel_pattern;
+      auto const star = pattern.find('*');
+      if (star == pattern.npos) {
+         return; // reported by check_routing
+      }
+      std::string_view const user_prefix(pattern.data(), star);
+      std::string_view const user_suffix(pattern.data() + star + 1, pattern.size() - star - 1);
+      for (std::string const channel : {prefix + "{user:1}:live", prefix + "{global}:live"}) {
+         if (channel.size() > user_prefix.size() + user_suffix.size() &&
+             channel.starts_with(user_prefix) && channel.ends_with(user_suffix)) {
+            fail("history.prefix",
+                 "its channels (" + channel + ") would match routing.user_channel_pattern",
+                 detail::quote_value(prefix));
+         }
+      }
+      if (config_.routing.global_channel.starts_with(prefix + "{")) {
+         fail("history.prefix", "routing.global_channel must not look like a history channel",
+              detail::quote_value(prefix));
       }
    }
 

@@ -9,7 +9,7 @@
 
 namespace notify::config {
 
-enum class command { serve, token, help, version };
+enum class command { serve, token, redis_functions, help, version };
 
 /// `notify-gateway token --user ID [--ttl SECONDS]`
 struct token_request {

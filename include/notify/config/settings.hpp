@@ -1,5 +1,6 @@
 #pragma once
 
+#include "notify/history/settings.hpp"
 #include "notify/redis/settings.hpp"
 
 #include <chrono>
@@ -96,6 +97,7 @@ struct settings {
    auth_settings auth;
    limits_settings limits;
    routing_settings routing;
+   history::settings history;
    redis::settings redis;
    log_settings log;
    /// True when Redis was set by a config file, REDIS_URL/REDIS_* or a flag (scripts/run uses it

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "notify/history/settings.hpp"
+
+#include <cstddef>
+#include <string>
+
+namespace notify::history {
+
+/// Version of the library's interface (arguments, channel message format, entry fields).
+/// Bumped whenever a gateway could misread what an older library publishes.
+inline constexpr int function_library_version = 1;
+
+/// The Redis Function library (Lua, `#!lua name=notify`) that publishers call:
+///   FCALL notify_publish 1 user:<id> <json> [<message id>]
+///   FCALL notify_publish 1 global <json> [<message id>]
+/// It appends the payload to the target's stream (bounded by count and age), publishes
+/// "<id> <previous id> <json>" on the target's live channel, and returns the new entry's id
+/// (the first publish's id again for a repeated message id). The bounds come from `config`;
+/// `max_payload_bytes` and `max_user_id_bytes` mirror the gateway's routing limits so that a
+/// publisher hears about a message the gateway would drop.
+std::string function_library(settings const& config, std::size_t max_payload_bytes,
+                             std::size_t max_user_id_bytes);
+
+} // namespace notify::history

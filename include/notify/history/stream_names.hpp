@@ -1,0 +1,43 @@
+#pragma once
+
+#include "notify/history/stream_id.hpp"
+#include "notify/routing/channel.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace notify::history {
+
+/// The one place that names history keys and channels (and function_library's Lua, which
+/// must agree). A user's stream and live channel share the hash tag {user:<id>}, so they live
+/// in one slot on Redis Cluster:
+///   <prefix>{user:<id>}:history   the stream, entries {d: <json>, p: <previous id>}
+///   <prefix>{user:<id>}:live      the channel notify_publish publishes on
+///   <prefix>{global}:history and <prefix>{global}:live for everyone.
+class stream_names {
+public:
+   stream_names(std::string prefix, std::size_t max_user_id_bytes);
+
+   std::string stream_key(routing::route const& target) const;
+   /// How the live channels are parsed into routes (and the pattern to subscribe to).
+   routing::channel_scheme const& live_channels() const { return live_channels_; }
+
+   /// Whether `user_id` can have history: an id with '}' would cut the hash tag short.
+   static bool has_history(std::string_view user_id);
+
+private:
+   std::string prefix_;
+   routing::channel_scheme live_channels_;
+};
+
+/// What notify_publish puts on a live channel: "<id> <previous id> <json>".
+struct live_message {
+   stream_id id;
+   stream_id previous;
+   std::string_view payload;
+};
+std::optional<live_message> parse_live_message(std::string_view text);
+
+} // namespace notify::history

@@ -1,0 +1,129 @@
+#include "notify/history/function_library.hpp"
+
+#include <string_view>
+
+namespace notify::history {
+
+namespace {
+
+/// A Lua single-quoted literal. The prefix is validated config (no control characters), but
+/// nothing that reaches Redis as code is trusted to be clean.
+std::string lua_string(std::string_view text) {
+   std::string out = "'";
+   for (char const c : text) {
+      if (c == '\\' || c == '\'') {
+         out += '\\';
+      }
+      out += c;
+   }
+   out += '\'';
+   return out;
+}
+
+// The body is fixed; only the constants above it vary. Every key one call touches shares the
+// hash tag {user:<id>} (or {global}), which is also the slot of the key a publisher passes
+// ("user:<id>" hashes like "{user:<id>}" when the id has no '}'), so the same call works on
+// Redis Cluster. The channel message is "<id> <previous id> <json>": the previous id lets a
+// gateway see at once that it missed something.
+constexpr std::string_view body = R"lua(
+local function fail(text)
+  return redis.error_reply('ERR notify_publish: ' .. text)
+end
+
+local function target_base(target)
+  if target == 'global' then
+    return prefix .. '{global}', global_max_entries
+  end
+  if string.sub(target, 1, 5) ~= 'user:' then
+    return nil
+  end
+  local id = string.sub(target, 6)
+  if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
+    return nil
+  end
+  return prefix .. '{user:' .. id .. '}', user_max_entries
+end
+
+local function publish(keys, args)
+  if #keys ~= 1 or #args < 1 or #args > 2 then
+    return fail('usage: FCALL notify_publish 1 user:<id>|global <json> [<message id>]')
+  end
+  local base, max_entries = target_base(keys[1])
+  if not base then
+    return fail('the key is global or user:<id>, an id of 1..' .. max_user_id_bytes ..
+                ' bytes without control characters or }')
+  end
+  local payload = args[1]
+  if #payload > max_payload_bytes then
+    return fail('payload over ' .. max_payload_bytes .. ' bytes')
+  end
+  if not pcall(cjson.decode, payload) then
+    return fail('payload is not JSON')
+  end
+  local seen_key
+  if args[2] then
+    local message_id = args[2]
+    if #message_id == 0 or #message_id > max_message_id_bytes or string.find(message_id, '%c') then
+      return fail('message id of 1..' .. max_message_id_bytes .. ' bytes without control characters')
+    end
+    seen_key = base .. ':seen:' .. message_id
+    local first = redis.call('GET', seen_key)
+    if first then
+      return first
+    end
+  end
+  local stream = base .. ':history'
+  local last = redis.call('XREVRANGE', stream, '+', '-', 'COUNT', 1)
+  local previous = '0-0'
+  if #last > 0 then
+    previous = last[1][1]
+  end
+  local id = redis.call('XADD', stream, 'MAXLEN', '~', max_entries, '*', 'd', payload, 'p', previous)
+  local now = redis.call('TIME')
+  local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - max_age_ms
+  if oldest_ms > 0 then
+    -- after XADD: the entry just added is never older than the bound
+    redis.call('XTRIM', stream, 'MINID', '~', oldest_ms)
+  end
+  redis.call('PEXPIRE', stream, max_age_ms)
+  redis.call(publish_command, base .. ':live', id .. ' ' .. previous .. ' ' .. payload)
+  if seen_key then
+    redis.call('SET', seen_key, id, 'EX', idempotency_ttl_s)
+  end
+  return id
+end
+
+local function info()
+  return cjson.encode({
+    version = interface_version, prefix = prefix, user_max_entries = user_max_entries,
+    global_max_entries = global_max_entries, max_age_ms = max_age_ms,
+    idempotency_ttl_s = idempotency_ttl_s })
+end
+
+redis.register_function('notify_publish', publish)
+redis.register_function{function_name = 'notify_info', callback = info, flags = {'no-writes'}}
+)lua";
+
+} // namespace
+
+std::string function_library(settings const& config, std::size_t max_payload_bytes,
+                             std::size_t max_user_id_bytes) {
+   auto const number = [](auto value) { return std::to_string(value); };
+   std::string out = "#!lua name=notify\n";
+   out += "-- notify-gateway's history library (docs/operations.md, \"History\"). Load it with\n"
+          "-- FUNCTION LOAD REPLACE; the gateway does so whenever it connects to Redis.\n";
+   out += "local interface_version = " + number(function_library_version) + "\n";
+   out += "local prefix = " + lua_string(config.prefix) + "\n";
+   out += "local user_max_entries = " + number(config.user_max_entries) + "\n";
+   out += "local global_max_entries = " + number(config.global_max_entries) + "\n";
+   out += "local max_age_ms = " + number(config.max_age.count() * 1000) + "\n";
+   out += "local idempotency_ttl_s = " + number(config.idempotency_ttl.count()) + "\n";
+   out += "local max_payload_bytes = " + number(max_payload_bytes) + "\n";
+   out += "local max_user_id_bytes = " + number(max_user_id_bytes) + "\n";
+   out += "local max_message_id_bytes = 256\n";
+   out += "local publish_command = 'PUBLISH'\n";
+   out += body;
+   return out;
+}
+
+} // namespace notify::history
