@@ -203,7 +203,7 @@ private:
       }
       std::string_view const user_prefix(pattern.data(), star);
       std::string_view const user_suffix(pattern.data() + star + 1, pattern.size() - star - 1);
-      for (std::string const channel : {prefix + "{user:1}:live", prefix + "{global}:live"}) {
+      for (std::string const& channel : {prefix + "{user:1}:live", prefix + "{global}:live"}) {
          if (channel.size() > user_prefix.size() + user_suffix.size() &&
              channel.starts_with(user_prefix) && channel.ends_with(user_suffix)) {
             fail("history.prefix",

@@ -51,6 +51,13 @@ TEST(gateway_json, loads_and_equals_the_built_in_defaults) {
    EXPECT_EQ(loaded.routing.global_channel, defaults.routing.global_channel);
    EXPECT_EQ(loaded.routing.max_payload_bytes, defaults.routing.max_payload_bytes);
    EXPECT_EQ(loaded.routing.max_user_id_bytes, defaults.routing.max_user_id_bytes);
+   EXPECT_EQ(loaded.history.enabled, defaults.history.enabled);
+   EXPECT_EQ(loaded.history.prefix, defaults.history.prefix);
+   EXPECT_EQ(loaded.history.user_max_entries, defaults.history.user_max_entries);
+   EXPECT_EQ(loaded.history.global_max_entries, defaults.history.global_max_entries);
+   EXPECT_EQ(loaded.history.max_age, defaults.history.max_age);
+   EXPECT_EQ(loaded.history.idempotency_ttl, defaults.history.idempotency_ttl);
+   EXPECT_EQ(loaded.history.max_replay, defaults.history.max_replay);
    EXPECT_EQ(loaded.redis.host, defaults.redis.host);
    EXPECT_EQ(loaded.redis.port, defaults.redis.port);
    EXPECT_EQ(loaded.redis.username, defaults.redis.username);

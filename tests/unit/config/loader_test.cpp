@@ -164,6 +164,13 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"routing.global_channel", "everyone"},
        {"routing.max_payload_bytes", "2048"},
        {"routing.max_user_id_bytes", "64"},
+       {"history.enabled", "false"},
+       {"history.prefix", "app7:"},
+       {"history.user_max_entries", "11"},
+       {"history.global_max_entries", "12"},
+       {"history.max_age_s", "13"},
+       {"history.idempotency_ttl_s", "14"},
+       {"history.max_replay", "15"},
        {"redis.url", "redis://other:6000/2"},
        {"redis.host", "redis.internal"},
        {"redis.port", "6390"},
@@ -198,6 +205,13 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.server.trusted_proxies, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
    EXPECT_TRUE(loaded.server.proxy_protocol);
    EXPECT_FALSE(loaded.server.status_page);
+   EXPECT_FALSE(loaded.history.enabled);
+   EXPECT_EQ(loaded.history.prefix, "app7:");
+   EXPECT_EQ(loaded.history.user_max_entries, 11U);
+   EXPECT_EQ(loaded.history.global_max_entries, 12U);
+   EXPECT_EQ(loaded.history.max_age.count(), 13);
+   EXPECT_EQ(loaded.history.idempotency_ttl.count(), 14);
+   EXPECT_EQ(loaded.history.max_replay, 15U);
    EXPECT_EQ(loaded.server.tls_cert_file, "/etc/gw/cert.pem");
    EXPECT_EQ(loaded.server.tls_key_file, "/etc/gw/key.pem");
    EXPECT_EQ(loaded.auth.jwt_secret, secret_b);
