@@ -36,11 +36,36 @@ public:
                 .push = {}}) {}
 
    void get(std::string key, get_handler handler) {
+      command({"GET", std::move(key)},
+              [this, handler = std::move(handler)](error_code ec, reply answer) {
+                 if (ec) {
+                    handler(ec, std::nullopt);
+                    return;
+                 }
+                 switch (answer.type) {
+                 case reply::kind::nil:
+                    handler({}, std::nullopt);
+                    return;
+                 case reply::kind::string:
+                    handler({}, std::move(answer.str));
+                    return;
+                 default:
+                    spdlog::debug("redis {}:{}: unexpected GET answer: {}", settings_.host,
+                                  settings_.port,
+                                  answer.is_error() ? answer.str : std::string("not a string"));
+                    handler(errc::protocol_error, std::nullopt);
+                    return;
+                 }
+              });
+   }
+
+   void command(std::vector<std::string> args, reply_handler handler) {
       if (stopped_) {
          fail_later(std::move(handler), errc::stopped);
          return;
       }
-      auto request = std::make_shared<pending_get>(pending_get{std::move(key), std::move(handler)});
+      auto request =
+          std::make_shared<pending_command>(pending_command{std::move(args), std::move(handler)});
       switch (link_state_) {
       case state::up:
          send(std::move(request));
@@ -82,17 +107,16 @@ public:
 private:
    enum class state { down, connecting, up };
 
-   struct pending_get {
-      std::string key;
-      get_handler handler;
+   struct pending_command {
+      std::vector<std::string> args;
+      reply_handler handler;
       clock::time_point deadline{};
       bool done = false;
    };
-   using request_ptr = std::shared_ptr<pending_get>;
+   using request_ptr = std::shared_ptr<pending_command>;
 
-   void fail_later(get_handler handler, error_code ec) {
-      boost::asio::post(executor_,
-                        [handler = std::move(handler), ec] { handler(ec, std::nullopt); });
+   void fail_later(reply_handler handler, error_code ec) {
+      boost::asio::post(executor_, [handler = std::move(handler), ec] { handler(ec, reply{}); });
    }
 
    /// One warning per outage; the failed attempts that follow are debug noise.
@@ -120,7 +144,7 @@ private:
          for (auto& request : std::exchange(waiting_, {})) {
             request->done = true;
             // A handler may stop() us mid-loop: the rest then hear "stopped".
-            request->handler(stopped_ ? error_code(errc::stopped) : ec, std::nullopt);
+            request->handler(stopped_ ? error_code(errc::stopped) : ec, reply{});
          }
          return;
       }
@@ -146,7 +170,7 @@ private:
       }
       request->deadline = clock::now() + settings_.connect_timeout;
       in_flight_.push_back(request);
-      link_->send({"GET", std::move(request->key)},
+      link_->send(std::move(request->args),
                   [weak = weak_from_this(), request](error_code ec, reply answer) {
                      if (auto self = weak.lock()) {
                         self->complete(request, ec, std::move(answer));
@@ -166,7 +190,7 @@ private:
       }
       auto handler = std::move(request->handler);
       if (ec) {
-         handler(ec, std::nullopt);
+         handler(ec, reply{});
          return;
       }
       backoff_.reset(); // an answer, any answer, proves the link works
@@ -174,19 +198,7 @@ private:
          healthy_ = true;
          spdlog::info("redis {}:{}: command link recovered", settings_.host, settings_.port);
       }
-      switch (answer.type) {
-      case reply::kind::nil:
-         handler({}, std::nullopt);
-         return;
-      case reply::kind::string:
-         handler({}, std::move(answer.str));
-         return;
-      default:
-         spdlog::debug("redis {}:{}: unexpected GET answer: {}", settings_.host, settings_.port,
-                       answer.is_error() ? answer.str : std::string("not a string"));
-         handler(errc::protocol_error, std::nullopt);
-         return;
-      }
+      handler({}, std::move(answer));
    }
 
    void arm_deadline() {
@@ -216,7 +228,7 @@ private:
             request->done = true;
             request->handler(stopped_ ? error_code(errc::stopped)
                                       : error_code(boost::asio::error::timed_out),
-                             std::nullopt);
+                             reply{});
          }
          return;
       }
@@ -248,6 +260,10 @@ command_client::~command_client() {
 
 void command_client::get(std::string key, get_handler handler) {
    impl_->get(std::move(key), std::move(handler));
+}
+
+void command_client::command(std::vector<std::string> args, reply_handler handler) {
+   impl_->command(std::move(args), std::move(handler));
 }
 
 void command_client::stop() {

@@ -59,20 +59,20 @@ bool connection_registry::authenticate(registry_member& member, std::string user
 }
 
 std::size_t connection_registry::deliver_to_user(const std::string& user_id,
-                                                 const ws::shared_frame& frame) {
+                                                 const routing::notification& message) {
    auto const found = by_user_.find(user_id);
    if (found == by_user_.end()) {
       return 0;
    }
    for (auto* member : found->second) {
-      member->deliver(frame);
+      member->deliver(message);
    }
    return found->second.size();
 }
 
-std::size_t connection_registry::deliver_to_all(const ws::shared_frame& frame) {
+std::size_t connection_registry::deliver_to_all(const routing::notification& message) {
    for (auto* member : authenticated_) {
-      member->deliver(frame);
+      member->deliver(message);
    }
    return authenticated_.size();
 }

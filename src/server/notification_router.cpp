@@ -14,9 +14,9 @@ void deliver_batch(shard& target, const batch& notifications) {
    std::size_t deliveries = 0;
    for (auto const& notification : notifications) {
       if (notification.target.kind == routing::route::scope::global) {
-         deliveries += registry.deliver_to_all(notification.frame);
+         deliveries += registry.deliver_to_all(notification);
       } else {
-         deliveries += registry.deliver_to_user(notification.target.user_id, notification.frame);
+         deliveries += registry.deliver_to_user(notification.target.user_id, notification);
       }
    }
    target.metrics().deliveries.add(deliveries);

@@ -63,8 +63,11 @@ private:
    std::array<counter, N> counters_;
 };
 
-inline constexpr std::array<std::string_view, 6> drop_reasons{
-    "too_large", "invalid_utf8", "invalid_json", "foreign_channel", "invalid_user_id", "other"};
+/// invalid_history_message: a message on a history live channel not in notify_publish's
+/// "<id> <previous id> <json>" form.
+inline constexpr std::array<std::string_view, 7> drop_reasons{
+    "too_large",       "invalid_utf8",           "invalid_json", "foreign_channel",
+    "invalid_user_id", "invalid_history_message", "other"};
 
 /// cookie_malformed / cookie_bad_signature: an express-session cookie that is not well formed /
 /// not signed by any auth.cookie_secrets entry (like a forged token: could be guessing);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "notify/redis/reply.hpp"
 #include "notify/redis/settings.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -9,10 +10,11 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace notify::redis {
 
-/// Plain request/response client (session lookups), on a connection of its own, never the
+/// Plain request/response client (session lookups, history reads), on a connection of its own, never the
 /// subscriber's. Connects lazily on the first request. When the link is down, the next request
 /// tries again, but no more often than a backoff allows: requests in between fail at once with
 /// errc::not_connected, so a dead Redis costs callers nothing but a fast error.
@@ -23,6 +25,7 @@ class command_client {
 public:
    using get_handler =
        std::function<void(boost::system::error_code, std::optional<std::string> value)>;
+   using reply_handler = std::function<void(boost::system::error_code, reply)>;
 
    /// `max_waiting`: requests that may queue while the link is being established.
    command_client(boost::asio::any_io_executor executor, settings config,
@@ -37,6 +40,10 @@ public:
    /// boost::asio::error::timed_out, or errc::protocol_error for a non-string answer
    /// (WRONGTYPE, NOAUTH, ...).
    void get(std::string key, get_handler handler);
+
+   /// Any command that is not a subscription. The same errors as get(); an error reply
+   /// (WRONGTYPE, NOSCRIPT, ...) is a reply, not an error_code.
+   void command(std::vector<std::string> args, reply_handler handler);
 
    /// Fails everything waiting with errc::stopped and closes the link. Final.
    void stop();

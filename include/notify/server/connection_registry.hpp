@@ -1,6 +1,6 @@
 #pragma once
 
-#include "notify/ws/frame.hpp"
+#include "notify/routing/notification.hpp"
 
 #include <cstddef>
 #include <limits>
@@ -22,8 +22,8 @@ public:
    registry_member& operator=(const registry_member&) = delete;
    virtual ~registry_member() = default;
 
-   /// Queues one frame; must never destroy the member or touch the registry synchronously.
-   virtual void deliver(const ws::shared_frame& frame) = 0;
+   /// Queues one message; must never destroy the member or touch the registry synchronously.
+   virtual void deliver(const routing::notification& message) = 0;
 
    const std::string& user_id() const { return user_id_; }
    bool authenticated() const { return auth_slot_ != no_slot; }
@@ -52,8 +52,8 @@ public:
 
    /// Returns the number of connections that got the frame.
    /// Takes the route's own string, so a lookup per message builds no temporary key.
-   std::size_t deliver_to_user(const std::string& user_id, const ws::shared_frame& frame);
-   std::size_t deliver_to_all(const ws::shared_frame& frame);
+   std::size_t deliver_to_user(const std::string& user_id, const routing::notification& message);
+   std::size_t deliver_to_all(const routing::notification& message);
 
    std::size_t size() const { return all_.size(); }
    std::size_t authenticated_size() const { return authenticated_.size(); }

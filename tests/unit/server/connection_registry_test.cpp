@@ -14,12 +14,14 @@ namespace {
 /// Records what the registry hands it, so tests can see who got which frame.
 class recording_member final : public registry_member {
 public:
-   void deliver(const ws::shared_frame& frame) override { received.push_back(frame); }
+   void deliver(const routing::notification& message) override {
+      received.push_back(message.frame);
+   }
    std::vector<ws::shared_frame> received;
 };
 
-ws::shared_frame some_frame(std::string_view text = "x") {
-   return ws::make_frame(ws::opcode::text, text);
+routing::notification some_frame(std::string_view text = "x") {
+   return {{}, ws::make_frame(ws::opcode::text, text), nullptr, std::nullopt};
 }
 
 TEST(connection_registry, starts_empty) {
@@ -50,8 +52,8 @@ TEST(connection_registry, added_members_get_nothing_until_authenticated) {
    EXPECT_EQ(registry.deliver_to_user("42", frame), 1u);
    EXPECT_EQ(registry.deliver_to_all(frame), 1u);
    ASSERT_EQ(member.received.size(), 2u);
-   EXPECT_EQ(member.received[0], frame) << "the same shared frame, not a copy";
-   EXPECT_EQ(member.received[1], frame);
+   EXPECT_EQ(member.received[0], frame.frame) << "the same shared frame, not a copy";
+   EXPECT_EQ(member.received[1], frame.frame);
 }
 
 TEST(connection_registry, add_twice_is_harmless) {

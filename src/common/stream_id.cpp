@@ -1,8 +1,8 @@
-#include "notify/history/stream_id.hpp"
+#include "notify/common/stream_id.hpp"
 
 #include <charconv>
 
-namespace notify::history {
+namespace notify {
 
 namespace {
 
@@ -39,4 +39,4 @@ std::string to_string(stream_id id) {
    return std::to_string(id.ms) + "-" + std::to_string(id.seq);
 }
 
-} // namespace notify::history
+} // namespace notify

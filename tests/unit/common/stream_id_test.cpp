@@ -1,8 +1,8 @@
-#include "notify/history/stream_id.hpp"
+#include "notify/common/stream_id.hpp"
 
 #include <gtest/gtest.h>
 
-namespace notify::history {
+namespace notify {
 namespace {
 
 TEST(stream_id, parses_what_redis_writes) {
@@ -31,4 +31,4 @@ TEST(stream_id, orders_like_a_stream) {
 }
 
 } // namespace
-} // namespace notify::history
+} // namespace notify

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace notify::history {
+namespace notify {
 
 /// A Redis Streams entry id, <milliseconds>-<sequence>. Ids only grow within a stream, so they
 /// order a user's messages and name a client's position in them.
@@ -25,4 +25,4 @@ std::optional<stream_id> parse_stream_id(std::string_view text);
 
 std::string to_string(stream_id id);
 
-} // namespace notify::history
+} // namespace notify

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "notify/history/stream_id.hpp"
+#include "notify/common/stream_id.hpp"
 #include "notify/routing/channel.hpp"
 
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace notify::history {
+namespace notify::routing {
 
 /// The one place that names history keys and channels (and function_library's Lua, which
 /// must agree). A user's stream and live channel share the hash tag {user:<id>}, so they live
@@ -20,16 +20,16 @@ class stream_names {
 public:
    stream_names(std::string prefix, std::size_t max_user_id_bytes);
 
-   std::string stream_key(routing::route const& target) const;
+   std::string stream_key(route const& target) const;
    /// How the live channels are parsed into routes (and the pattern to subscribe to).
-   routing::channel_scheme const& live_channels() const { return live_channels_; }
+   channel_scheme const& live_channels() const { return live_channels_; }
 
    /// Whether `user_id` can have history: an id with '}' would cut the hash tag short.
    static bool has_history(std::string_view user_id);
 
 private:
    std::string prefix_;
-   routing::channel_scheme live_channels_;
+   channel_scheme live_channels_;
 };
 
 /// What notify_publish puts on a live channel: "<id> <previous id> <json>".
@@ -40,4 +40,4 @@ struct live_message {
 };
 std::optional<live_message> parse_live_message(std::string_view text);
 
-} // namespace notify::history
+} // namespace notify::routing

@@ -1,13 +1,13 @@
-#include "notify/history/stream_names.hpp"
+#include "notify/routing/history_names.hpp"
 
-namespace notify::history {
+namespace notify::routing {
 
 stream_names::stream_names(std::string prefix, std::size_t max_user_id_bytes)
     : prefix_(std::move(prefix))
     , live_channels_(prefix_ + "{user:*}:live", prefix_ + "{global}:live", max_user_id_bytes) {}
 
-std::string stream_names::stream_key(routing::route const& target) const {
-   if (target.kind == routing::route::scope::global) {
+std::string stream_names::stream_key(route const& target) const {
+   if (target.kind == route::scope::global) {
       return prefix_ + "{global}:history";
    }
    return prefix_ + "{user:" + target.user_id + "}:history";
@@ -35,4 +35,4 @@ std::optional<live_message> parse_live_message(std::string_view text) {
    return live_message{*id, *previous, text.substr(second_space + 1)};
 }
 
-} // namespace notify::history
+} // namespace notify::routing

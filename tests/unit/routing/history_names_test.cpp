@@ -1,12 +1,11 @@
-#include "notify/history/stream_names.hpp"
+#include "notify/routing/history_names.hpp"
 #include "notify/redis/hash_slot.hpp"
 
 #include <gtest/gtest.h>
 
-namespace notify::history {
+namespace notify::routing {
 namespace {
 
-using routing::route;
 
 route user(std::string id) {
    return {route::scope::user, std::move(id)};
@@ -61,4 +60,4 @@ TEST(live_message, refuses_what_notify_publish_never_sends) {
 }
 
 } // namespace
-} // namespace notify::history
+} // namespace notify::routing
