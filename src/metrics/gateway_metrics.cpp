@@ -101,6 +101,24 @@ std::string render_prometheus(const gateway_metrics& m) {
                   "reason", m, &shard_metrics::proxy_header_rejections,
                   proxy_header_rejection_reasons);
 
+   out.family("notify_history_resumed_connections_total",
+              "Connections that asked to resume a history stream (per stream asked).", "counter");
+   out.sample("notify_history_resumed_connections_total",
+              as_double(m.total(&shard_metrics::history_resumed_connections)));
+   out.family("notify_history_replayed_messages_total",
+              "Messages delivered from history: resumes and the gateway's own repairs.",
+              "counter");
+   out.sample("notify_history_replayed_messages_total",
+              as_double(m.total(&shard_metrics::history_replayed_messages)));
+   write_labelled(out, "notify_history_gaps_total",
+                  "Times a connection could not be given every message after its position, by "
+                  "reason.",
+                  "reason", m, &shard_metrics::history_gaps, history_gap_reasons);
+   out.family("notify_history_read_failures_total",
+              "History reads that failed (Redis unreachable or not answering).", "counter");
+   out.sample("notify_history_read_failures_total",
+              as_double(m.total(&shard_metrics::history_read_failures)));
+
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));
    out.family("notify_redis_reconnects_total",

@@ -2,18 +2,18 @@
 
 namespace notify::routing {
 
-stream_names::stream_names(std::string prefix, std::size_t max_user_id_bytes)
+history_names::history_names(std::string prefix, std::size_t max_user_id_bytes)
     : prefix_(std::move(prefix))
     , live_channels_(prefix_ + "{user:*}:live", prefix_ + "{global}:live", max_user_id_bytes) {}
 
-std::string stream_names::stream_key(route const& target) const {
+std::string history_names::stream_key(route const& target) const {
    if (target.kind == route::scope::global) {
       return prefix_ + "{global}:history";
    }
    return prefix_ + "{user:" + target.user_id + "}:history";
 }
 
-bool stream_names::has_history(std::string_view user_id) {
+bool history_names::has_history(std::string_view user_id) {
    return user_id.find('}') == std::string_view::npos;
 }
 

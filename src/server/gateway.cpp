@@ -1,7 +1,9 @@
 #include "notify/server/gateway.hpp"
 
 #include "notify/common/logging.hpp"
+#include "notify/history/function_library.hpp"
 #include "notify/redis/command_client.hpp"
+#include "notify/redis/error.hpp"
 #include "notify/redis/subscriber.hpp"
 #include "notify/server/authenticator.hpp"
 #include "notify/server/listener.hpp"
@@ -67,9 +69,19 @@ gateway::gateway(const config::settings& settings)
    redis::subscription_set subscriptions;
    subscriptions.add_pattern(scheme.user_pattern());
    subscriptions.add_channel(scheme.global_channel());
-   router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards,
-                                                   std::move(scheme),
-                                                   settings.routing.max_payload_bytes, metrics_);
+   std::optional<routing::channel_scheme> history_channels;
+   if (settings.history.enabled) {
+      routing::history_names const names(settings.history.prefix,
+                                         settings.routing.max_user_id_bytes);
+      history_channels = names.live_channels();
+      subscriptions.add_pattern(history_channels->user_pattern());
+      subscriptions.add_channel(history_channels->global_channel());
+      history_admin_ =
+          std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
+   }
+   router_ = std::make_unique<notification_router>(
+       home.io().get_executor(), all_shards, std::move(scheme), std::move(history_channels),
+       settings.routing.max_payload_bytes, metrics_);
    context_.shard_presence_changed = [this, executor = home.io().get_executor()](
                                          unsigned shard_index,
                                          std::vector<std::pair<std::string, bool>> changes,
@@ -174,18 +186,60 @@ void gateway::begin_shutdown() {
    if (session_lookups_) {
       session_lookups_->stop();
    }
+   if (history_admin_) {
+      history_admin_->stop();
+   }
    readiness_.set(false, "shutting down");
    for (auto& s : shards_) {
       net::post(s->io(), [target = s.get()] { target->begin_shutdown(); });
    }
 }
 
+void gateway::load_function_library() {
+   // Every (re)connect: a Redis restarted without persistence has lost its functions, and
+   // publishers' FCALL would fail until someone loads them again.
+   auto library = history::function_library(settings_.history, settings_.routing.max_payload_bytes,
+                                             settings_.routing.max_user_id_bytes);
+   history_admin_->command(
+       {"FUNCTION", "LOAD", "REPLACE", std::move(library)},
+       [this](error_code ec, redis::reply answer) {
+          if (ec == redis::errc::stopped) {
+             return;
+          }
+          if (ec || answer.is_error()) {
+             auto const why = ec ? ec.message() : answer.str;
+             spdlog::warn("history: cannot load the notify function library ({}); FCALL "
+                          "notify_publish fails until it is loaded (notify-gateway "
+                          "redis-functions prints it)",
+                          why);
+             return;
+          }
+          if (!library_loaded_) {
+             library_loaded_ = true;
+             spdlog::info("history: function library loaded (FCALL notify_publish); streams "
+                          "'{}{{user:<id>}}:history', at least {} entries per user, {} global, "
+                          "{} s",
+                          settings_.history.prefix, settings_.history.user_max_entries,
+                          settings_.history.global_max_entries,
+                          settings_.history.max_age.count());
+          }
+       });
+}
+
 void gateway::on_redis_state(redis::subscriber_state state, std::string_view reason) {
    bool const subscribed = state == redis::subscriber_state::subscribed;
    metrics_.redis_connected.set(subscribed ? 1 : 0);
    if (subscribed) {
+      if (history_admin_) {
+         load_function_library();
+      }
       if (ever_subscribed_) {
          metrics_.redis_reconnects.add(1);
+         // Whatever was published while the link was down is in the streams: every
+         // connection reads what it missed, no client has to reconnect.
+         for (auto& s : shards_) {
+            net::post(s->io(), [target = s.get()] { target->repair_history(); });
+         }
       }
       ever_subscribed_ = true;
       readiness_.set(true, {});

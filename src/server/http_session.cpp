@@ -483,8 +483,12 @@ template <class Stream> void basic_http_session<Stream>::upgrade(const request& 
    }();
    auto session =
        std::make_shared<websocket_session>(std::move(transport), home_, client, holds_per_ip_slot);
+   delivery_options options;
+   options.envelope = query_parameter(req.target(), "format") == "envelope";
+   options.resume_user = query_parameter(req.target(), "resume_user");
+   options.resume_global = query_parameter(req.target(), "resume_global");
    session->start(std::make_shared<const std::string>(std::move(switching)), early_input,
-                  std::move(presented));
+                  std::move(presented), std::move(options));
 }
 
 template <class Stream>

@@ -3,6 +3,8 @@
 #include "notify/common/logging.hpp"
 #include "notify/server/shard.hpp"
 
+#include <algorithm>
+
 namespace notify::server {
 
 namespace {
@@ -26,18 +28,37 @@ void deliver_batch(shard& target, const batch& notifications) {
 
 notification_router::notification_router(net::any_io_executor executor, std::vector<shard*> shards,
                                          routing::channel_scheme scheme,
+                                         std::optional<routing::channel_scheme> history_channels,
                                          std::size_t max_payload_bytes,
                                          metrics::gateway_metrics& metrics)
     : executor_(std::move(executor))
     , shards_(std::move(shards))
     , scheme_(std::move(scheme))
+    , history_channels_(std::move(history_channels))
     , max_payload_bytes_(max_payload_bytes)
     , metrics_(metrics)
-    , pending_(shards_.size()) {}
+    , pending_(shards_.size()) {
+   if (history_channels_) {
+      auto const& global = history_channels_->global_channel();
+      auto const& pattern = history_channels_->user_pattern();
+      auto const common = std::mismatch(global.begin(), global.end(), pattern.begin(),
+                                        pattern.end());
+      history_channel_start_.assign(global.begin(), common.first);
+   }
+}
 
 void notification_router::on_message(std::string_view channel, std::string_view payload) {
-   auto prepared = routing::prepare_notification(scheme_, channel, payload, max_payload_bytes_);
-   if (!prepared.ready) {
+   auto prepared = [&] {
+      if (history_channels_ && channel.starts_with(history_channel_start_)) {
+         auto history = routing::prepare_history_notification(*history_channels_, channel,
+                                                              payload, max_payload_bytes_);
+         if (history.ready || history.dropped != routing::drop_reason::foreign_channel) {
+            return history;
+         }
+      }
+      return routing::prepare_notification(scheme_, channel, payload, max_payload_bytes_);
+   }();
+   if (!prepared.ready || !prepared.ready->frame) {
       auto const why = routing::reason(prepared.dropped);
       metrics_.dropped_messages.add(why);
       static log_rate_limiter limiter;
@@ -46,7 +67,10 @@ void notification_router::on_message(std::string_view channel, std::string_view 
                       "drops not logged",
                       why, payload.size(), channel.size(), *suppressed);
       }
-      return;
+      if (!prepared.ready) {
+         return;
+      }
+      // A history entry that cannot be delivered still moves every recipient past it.
    }
    auto const& notification = *prepared.ready;
    if (notification.target.kind == routing::route::scope::global) {

@@ -26,7 +26,14 @@ shard::shard(unsigned index, gateway_context& context)
     , metrics_(context.metrics.shard(index))
     , read_buffer_(context.settings.limits.max_inbound_bytes + 16 + read_chunk_bytes)
     , ping_frame_(ws::make_frame(ws::opcode::ping, {}))
-    , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})")) {}
+    , pong_message_frame_(ws::make_frame(ws::opcode::text, R"({"type":"pong"})"))
+    , history_names_(context.settings.history.prefix, context.settings.routing.max_user_id_bytes) {
+   if (context.settings.history.enabled) {
+      history_reader_ = std::make_unique<history::stream_reader>(
+          io_.get_executor(), context.settings.redis, context.settings.history.max_replay,
+          context.settings.routing.max_payload_bytes);
+   }
+}
 
 shard::~shard() {
    stopped_ = true;
@@ -155,8 +162,19 @@ void shard::on_connection_left() {
    }
 }
 
+void shard::repair_history() {
+   for (std::size_t i = registry_.size(); i-- > 0;) {
+      if (i < registry_.size()) {
+         static_cast<websocket_session*>(registry_.at(i))->repair_history();
+      }
+   }
+}
+
 void shard::stop() {
    stopped_ = true;
+   if (history_reader_) {
+      history_reader_->stop();
+   }
    tick_timer_.cancel();
    if (shutdown_deadline_) {
       shutdown_deadline_->cancel();

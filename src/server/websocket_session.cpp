@@ -3,6 +3,7 @@
 #include "notify/common/logging.hpp"
 #include "notify/server/close_codes.hpp"
 #include "notify/server/shard.hpp"
+#include "websocket_session_history.hpp"
 
 #include <array>
 #include <cstring>
@@ -44,7 +45,8 @@ websocket_session::~websocket_session() {
 }
 
 void websocket_session::start(ws::shared_frame handshake_response, std::string_view early_input,
-                              std::optional<credential> presented) {
+                              std::optional<credential> presented, delivery_options options) {
+   set_delivery_options(std::move(options));
    auto const now = steady_clock::now();
    last_read_ = now;
    deadline_ = now + home_.context().settings.auth.timeout;
@@ -180,11 +182,42 @@ void websocket_session::on_text_message(std::string_view text) {
             claimed_user_id = u->dump();
          }
       }
+      if (phase_ == phase::awaiting_auth && !read_delivery_options(message)) {
+         return;
+      }
       on_auth_request(token, std::move(claimed_user_id));
       return;
    }
    send_error("unknown_type", "unknown message type");
    count_protocol_error();
+}
+
+bool websocket_session::read_delivery_options(const nlohmann::json& message) {
+   delivery_options options;
+   if (auto const format = message.find("format"); format != message.end()) {
+      if (!format->is_string() || (*format != "envelope" && *format != "payload")) {
+         send_error("bad_format", R"("format" is "envelope" or "payload")");
+         count_protocol_error();
+         return false;
+      }
+      options.envelope = *format == "envelope";
+   }
+   if (auto const resume = message.find("resume"); resume != message.end()) {
+      if (!resume->is_object()) {
+         send_error("invalid_resume", R"("resume" is {"user": "<id>", "global": "<id>"})");
+         count_protocol_error();
+         return false;
+      }
+      for (auto const& [name, field] : {std::pair{"user", &options.resume_user},
+                                        std::pair{"global", &options.resume_global}}) {
+         if (auto const position = resume->find(name); position != resume->end()) {
+            // Checked once the connection is authenticated, with a clear error then.
+            *field = position->is_string() ? position->get<std::string>() : position->dump();
+         }
+      }
+   }
+   set_delivery_options(std::move(options));
+   return true;
 }
 
 void websocket_session::on_auth_request(const std::string* token,
@@ -298,27 +331,49 @@ void websocket_session::on_presence_synced() {
    if (phase_ != phase::joining) {
       return; // closed meanwhile
    }
-   phase_ = phase::open;
-   deadline_ = {}; // now the earliest next ping: the first waits only for silence
-   nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
-   enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
+   // Where this connection starts in its streams is read before auth_ok: everything published
+   // after auth_ok then comes after that position.
+   if (!begin_history()) {
+      finish_joining();
+   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-void websocket_session::deliver(const ws::shared_frame& frame) {
-   if (phase_ != phase::open || slow_consumer_) {
+void websocket_session::deliver(const routing::notification& message) {
+   if (slow_consumer_) {
       return;
    }
-   if (over_queue_limits(*frame)) {
-      // Closing touches the registry, which the router is walking right now: do it next turn.
-      slow_consumer_ = true;
-      net::post(transport_.get_executor(),
-                [self = shared_from_this()] { self->close_slow_consumer(); });
+   if (message.position) {
+      auto const stream =
+          message.target.kind == routing::route::scope::user ? user_stream : global_stream;
+      auto& cursor = cursors_[stream];
+      if (phase_ == phase::joining &&
+          cursor.current() == history::stream_cursor::state::reading) {
+         hold(message, stream); // published while the start position is being read
+         return;
+      }
+      if (phase_ != phase::open) {
+         return;
+      }
+      switch (cursor.on_live(*message.position)) {
+      case history::stream_cursor::verdict::deliver:
+         break;
+      case history::stream_cursor::verdict::duplicate:
+         return;
+      case history::stream_cursor::verdict::hold:
+         hold(message, stream);
+         return;
+      case history::stream_cursor::verdict::gap:
+         hold(message, stream);
+         start_read(stream, false);
+         return;
+      }
+   } else if (phase_ != phase::open) {
       return;
    }
-   enqueue(frame);
+   send_message(message);
 }
 
 bool websocket_session::over_queue_limits(const std::string& frame) const {
@@ -441,6 +496,7 @@ void websocket_session::on_tick(steady_clock::time_point now) {
       return;
    case phase::open:
       queue_.trim();
+      retry_failed_reads(now);
       if (now - last_read_ >= server.idle_timeout) {
          home_.metrics().timeouts.add("idle");
          close_and_discard_input(ws::close_code::going_away, "idle timeout");

@@ -102,6 +102,10 @@ inline constexpr std::array<std::string_view, 7> connection_limit_reasons{
 inline constexpr std::array<std::string_view, 7> timeout_stages{
     "proxy_header", "request", "header", "handshake", "auth", "idle", "other"};
 
+/// Why a connection could not be given everything after its position (history::gap_reason).
+inline constexpr std::array<std::string_view, 6> history_gap_reasons{
+    "trimmed", "expired", "replay_limit", "unknown_position", "unavailable", "other"};
+
 /// server.proxy_protocol: a connection from a peer not in server.trusted_proxies, or whose
 /// first bytes are not a PROXY header, is closed before anything is read from it.
 inline constexpr std::array<std::string_view, 3> proxy_header_rejection_reasons{"untrusted_peer",
@@ -124,6 +128,10 @@ struct alignas(64) shard_metrics {
    labelled_counter<timeout_stages.size()> timeouts{timeout_stages};
    labelled_counter<proxy_header_rejection_reasons.size()> proxy_header_rejections{
        proxy_header_rejection_reasons};
+   counter history_resumed_connections; ///< connections that asked to resume a stream
+   counter history_replayed_messages;   ///< messages delivered from a history read
+   labelled_counter<history_gap_reasons.size()> history_gaps{history_gap_reasons};
+   counter history_read_failures; ///< history reads Redis did not answer
 };
 
 /// Every number /metrics shows. One instance per process: a shard_metrics block per shard plus

@@ -16,9 +16,9 @@ namespace notify::routing {
 ///   <prefix>{user:<id>}:history   the stream, entries {d: <json>, p: <previous id>}
 ///   <prefix>{user:<id>}:live      the channel notify_publish publishes on
 ///   <prefix>{global}:history and <prefix>{global}:live for everyone.
-class stream_names {
+class history_names {
 public:
-   stream_names(std::string prefix, std::size_t max_user_id_bytes);
+   history_names(std::string prefix, std::size_t max_user_id_bytes);
 
    std::string stream_key(route const& target) const;
    /// How the live channels are parsed into routes (and the pattern to subscribe to).

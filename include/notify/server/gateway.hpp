@@ -38,6 +38,7 @@ private:
    void wait_for_signal();
    void begin_shutdown();
    void on_redis_state(redis::subscriber_state state, std::string_view reason);
+   void load_function_library();
 
    const config::settings& settings_;
    metrics::gateway_metrics metrics_;
@@ -46,12 +47,15 @@ private:
    gateway_context context_;
    std::vector<std::unique_ptr<shard>> shards_;
    std::unique_ptr<redis::command_client> session_lookups_;
+   /// history.enabled: loads the function library on every subscribe.
+   std::unique_ptr<redis::command_client> history_admin_;
    std::unique_ptr<authenticator> authenticator_;
    std::unique_ptr<notification_router> router_;
    std::unique_ptr<redis::subscriber> subscriber_;
    std::shared_ptr<listener> listener_;
    std::optional<net::signal_set> signals_;
    bool ever_subscribed_ = false;
+   bool library_loaded_ = false;
 };
 
 } // namespace notify::server

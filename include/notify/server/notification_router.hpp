@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,9 +22,12 @@ class shard;
 /// write. It knows which shards hold which users, so a user's message wakes only those shards.
 class notification_router {
 public:
+   /// `history_channels`: the live channels of notify_publish (history.enabled), whose
+   /// messages carry their stream position.
    notification_router(net::any_io_executor executor, std::vector<shard*> shards,
-                       routing::channel_scheme scheme, std::size_t max_payload_bytes,
-                       metrics::gateway_metrics& metrics);
+                       routing::channel_scheme scheme,
+                       std::optional<routing::channel_scheme> history_channels,
+                       std::size_t max_payload_bytes, metrics::gateway_metrics& metrics);
 
    void on_message(std::string_view channel, std::string_view payload);
 
@@ -42,6 +46,8 @@ private:
    net::any_io_executor executor_;
    std::vector<shard*> shards_;
    routing::channel_scheme scheme_;
+   std::optional<routing::channel_scheme> history_channels_;
+   std::string history_channel_start_; ///< what every history channel starts with
    std::size_t max_payload_bytes_;
    metrics::gateway_metrics& metrics_;
    std::unordered_map<std::string, shard_mask> shards_of_user_;

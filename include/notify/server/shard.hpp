@@ -1,5 +1,7 @@
 #pragma once
 
+#include "notify/history/stream_reader.hpp"
+#include "notify/routing/history_names.hpp"
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/gateway_context.hpp"
 #include "notify/server/net.hpp"
@@ -28,6 +30,13 @@ public:
    /// This shard's counters: written by its thread only, summed when scraped.
    metrics::shard_metrics& metrics() { return metrics_; }
    connection_registry& registry() { return registry_; }
+
+   /// History reads for this shard's connections; null when history.enabled is false.
+   history::stream_reader* history_reader() { return history_reader_.get(); }
+   const routing::history_names& history_names() const { return history_names_; }
+   /// The Redis subscription was re-established after a loss: every connection that follows a
+   /// history stream reads what it may have missed meanwhile.
+   void repair_history();
 
    /// Scratch space for socket reads: connections keep no read buffer of their own while idle.
    std::vector<char>& read_buffer() { return read_buffer_; }
@@ -86,6 +95,9 @@ private:
    static constexpr std::size_t sweep_slices = 20;
    std::size_t sweep_cursor_ = 0;
    std::optional<net::steady_timer> shutdown_deadline_;
+   routing::history_names history_names_;
+   // After io_: its Redis link is closed before the loop goes away.
+   std::unique_ptr<history::stream_reader> history_reader_;
    bool draining_ = false;
    bool stopped_ = false;
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "notify/history/stream_cursor.hpp"
+#include "notify/history/stream_reader.hpp"
 #include "notify/server/authenticator.hpp"
 #include "notify/server/compact_address.hpp"
 #include "notify/server/connection_registry.hpp"
@@ -9,8 +11,10 @@
 #include "notify/ws/frame.hpp"
 #include "notify/ws/server_protocol.hpp"
 
+#include <array>
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +23,14 @@
 namespace notify::server {
 
 class shard;
+
+/// How a client wants its messages (docs/protocol.md, "Message history"), from the URL or the
+/// auth message. The resume positions stay client text until they are checked.
+struct delivery_options {
+   bool envelope = false; ///< {"type":"message",...,"data":...} instead of the bare payload
+   std::optional<std::string> resume_user;
+   std::optional<std::string> resume_global;
+};
 
 /// One upgraded WebSocket connection. Lives on one shard and is only touched by its thread.
 ///
@@ -40,9 +52,13 @@ public:
    /// behind the handshake request. `presented`: a token from the URL or an Authorization header,
    /// or the session cookie; without one the client must send an auth message.
    void start(ws::shared_frame handshake_response, std::string_view early_input,
-              std::optional<credential> presented);
+              std::optional<credential> presented, delivery_options options = {});
 
-   void deliver(const ws::shared_frame& frame) override;
+   void deliver(const routing::notification& message) override;
+
+   /// The Redis subscription came back after a loss: read what this connection may have
+   /// missed meanwhile.
+   void repair_history();
 
    /// Starts the closing handshake: queues a close frame, stops delivery and app messages.
    void close(std::uint16_t code, std::string_view reason);
@@ -74,12 +90,36 @@ private:
    void on_protocol_event(const ws::protocol_event& event);
    void on_text_message(std::string_view text);
    void on_auth_request(const std::string* token, std::optional<std::string> claimed_user_id);
+   /// "format" and "resume" of an auth message; false (after an error) when malformed.
+   bool read_delivery_options(const nlohmann::json& message);
 
    // Authentication
    void start_auth(const credential& presented);
    /// True (after closing with 4005) when this client's address is locked out.
    bool refuse_locked_out_client();
    void on_auth_result(authenticator::outcome outcome);
+
+   // History (websocket_session_history.cpp)
+   struct history_progress;
+   static constexpr std::size_t user_stream = 0;
+   static constexpr std::size_t global_stream = 1;
+   /// Starts the reads that place the cursors; false when there is nothing to read.
+   bool begin_history();
+   void finish_joining();
+   void start_read(std::size_t stream, bool tail);
+   void on_read(std::size_t stream, bool tail, error_code ec,
+                history::stream_reader::outcome_ptr outcome);
+   void apply_read(std::size_t stream, bool tail, const history::read_outcome& outcome);
+   void drain_held(std::size_t stream);
+   void hold(const routing::notification& message, std::size_t stream);
+   void signal_gap(std::size_t stream, const history::gap& missing);
+   void retry_failed_reads(steady_clock::time_point now);
+   routing::route route_of(std::size_t stream) const;
+   history_progress& progress();
+   void release_idle_progress();
+   /// Queues a message in the format this client asked for (nothing for a frameless entry).
+   void send_message(const routing::notification& message);
+   void set_delivery_options(delivery_options options);
 
    // Writing
    void enqueue(ws::shared_frame frame);
@@ -108,6 +148,9 @@ private:
    /// By phase: the auth deadline; when open, the earliest next ping; when closing, the close
    /// deadline.
    steady_clock::time_point deadline_;
+   std::array<history::stream_cursor, 2> cursors_; ///< user_stream, global_stream
+   /// Only while reads are pending or messages held: an idle connection owns none.
+   std::unique_ptr<history_progress> history_;
    compact_address client_address_; ///< beside the flags below: they share its padding
    phase phase_ = phase::awaiting_auth;
    bool flush_scheduled_ = false;
@@ -115,6 +158,7 @@ private:
    bool slow_consumer_ = false;
    bool counted_for_user_ = false;
    bool holds_per_ip_slot_ = false;
+   bool envelope_ = false;
    std::uint8_t protocol_errors_ = 0;
 };
 

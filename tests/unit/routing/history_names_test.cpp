@@ -11,8 +11,8 @@ route user(std::string id) {
    return {route::scope::user, std::move(id)};
 }
 
-TEST(stream_names, names_a_users_stream_and_channel_in_one_slot) {
-   stream_names const names("notify:", 256);
+TEST(history_names, names_a_users_stream_and_channel_in_one_slot) {
+   history_names const names("notify:", 256);
    EXPECT_EQ(names.stream_key(user("42")), "notify:{user:42}:history");
    EXPECT_EQ(names.stream_key(route{}), "notify:{global}:history");
    EXPECT_EQ(names.live_channels().user_pattern(), "notify:{user:*}:live");
@@ -26,8 +26,8 @@ TEST(stream_names, names_a_users_stream_and_channel_in_one_slot) {
    EXPECT_EQ(redis::hash_slot(names.stream_key(route{})), redis::hash_slot("global"));
 }
 
-TEST(stream_names, parses_live_channels_back_into_routes) {
-   stream_names const names("app1:", 8);
+TEST(history_names, parses_live_channels_back_into_routes) {
+   history_names const names("app1:", 8);
    auto const parsed = names.live_channels().parse("app1:{user:42}:live");
    ASSERT_TRUE(parsed.target);
    EXPECT_EQ(parsed.target->user_id, "42");
@@ -36,10 +36,10 @@ TEST(stream_names, parses_live_channels_back_into_routes) {
    EXPECT_FALSE(names.live_channels().parse("app1:{user:123456789}:live").target); // too long
 }
 
-TEST(stream_names, ids_with_a_closing_brace_have_no_history) {
-   EXPECT_TRUE(stream_names::has_history("42"));
-   EXPECT_TRUE(stream_names::has_history("x{y"));
-   EXPECT_FALSE(stream_names::has_history("a}b"));
+TEST(history_names, ids_with_a_closing_brace_have_no_history) {
+   EXPECT_TRUE(history_names::has_history("42"));
+   EXPECT_TRUE(history_names::has_history("x{y"));
+   EXPECT_FALSE(history_names::has_history("a}b"));
 }
 
 TEST(live_message, splits_id_previous_and_payload) {
