@@ -1,4 +1,5 @@
 #include "notify/server/connection_registry.hpp"
+#include "notify/ws/frame.hpp"
 
 #include <algorithm>
 #include <gtest/gtest.h>
@@ -166,7 +167,7 @@ TEST(connection_registry, delivers_to_every_session_of_a_user_and_nobody_else) {
    EXPECT_EQ(registry.deliver_to_user("alice", frame), 2u);
    ASSERT_EQ(alice_phone.received.size(), 1u);
    ASSERT_EQ(alice_laptop.received.size(), 1u);
-   EXPECT_EQ(alice_phone.received[0], frame);
+   EXPECT_EQ(alice_phone.received[0], frame.frame);
    EXPECT_TRUE(bob.received.empty());
    EXPECT_TRUE(pending.received.empty());
 
