@@ -38,6 +38,14 @@
  *   message from the gateway; 0 turns pings off
  * @property {number} [pongTimeoutMs=10000] reconnect when nothing answers a ping within this
  * @property {typeof WebSocket} [WebSocket=globalThis.WebSocket] WebSocket class (Node: `ws`)
+ * @property {boolean} [resume=true] ask for positions (`format=envelope`) and give the last ones
+ *   on every reconnect, so nothing published with `notify_publish` meanwhile is missed
+ *   (docs/protocol.md#message-history-and-resuming). false: the published bytes, at most once.
+ * @property {Pick<Storage, 'getItem'|'setItem'>} [positionStorage] where the last positions
+ *   survive a page reload, e.g. `sessionStorage`; default: memory only
+ * @property {string} [positionKey='notify-gateway-positions'] the key in positionStorage
+ * @property {(gap: {stream: string, after: string, until: string, reason: string}) => void}
+ *   [onGap] messages after `after` up to `until` may be missing: reload state from your API
  */
 
 /** @type {Required<ReconnectOptions>} */
@@ -129,6 +137,11 @@ export class NotifyClient extends EventTarget {
    #handshakeStatus = 0;
    #timers = { connect: null, reconnect: null, ping: null };
    #pending = null;
+   #resume;
+   #positionStorage;
+   #positionKey;
+   /** Last stream ids received, with the user they belong to. */
+   #positions = { userId: null, user: null, global: null };
 
    /** @param {NotifyClientOptions} options */
    constructor(options = {}) {
@@ -161,9 +174,51 @@ export class NotifyClient extends EventTarget {
          pingIntervalMs: options.pingIntervalMs ?? 30000,
          pongTimeoutMs: options.pongTimeoutMs ?? 10000,
       };
+      this.#resume = options.resume ?? true;
+      this.#positionStorage = options.positionStorage ?? null;
+      this.#positionKey = options.positionKey ?? 'notify-gateway-positions';
+      this.#loadPositions();
       if (onNotification) this.on('notification', onNotification);
+      if (options.onGap) this.on('gap', options.onGap);
       if (onStateChange) this.on('state', onStateChange);
       if (onError) this.on('error', onError);
+   }
+
+   /** @returns {{userId: string|null, user: string|null, global: string|null}} last positions */
+   get positions() {
+      return { ...this.#positions };
+   }
+
+   #loadPositions() {
+      try {
+         const saved = JSON.parse(this.#positionStorage?.getItem(this.#positionKey) ?? 'null');
+         if (saved && typeof saved === 'object') {
+            for (const field of ['userId', 'user', 'global']) {
+               if (typeof saved[field] === 'string') this.#positions[field] = saved[field];
+            }
+         }
+      } catch {
+         // unreadable storage: start without positions
+      }
+   }
+
+   #savePositions() {
+      try {
+         this.#positionStorage?.setItem(this.#positionKey, JSON.stringify(this.#positions));
+      } catch {
+         // full or forbidden storage: positions stay in memory
+      }
+   }
+
+   /** The resume positions to send: the user's only while it is the same user. */
+   #resumeFields() {
+      const resume = {};
+      // Before the first auth_ok of this page the user is not known yet: the saved one is tried.
+      if (this.#positions.user && (this.#userId === null || this.#positions.userId === this.#userId)) {
+         resume.user = this.#positions.user;
+      }
+      if (this.#positions.global) resume.global = this.#positions.global;
+      return resume;
    }
 
    /** @returns {'closed'|'connecting'|'open'|'reconnecting'} */
@@ -251,7 +306,15 @@ export class NotifyClient extends EventTarget {
       let socket;
       try {
          const url = new URL(this.#url);
-         if (this.#options.tokenIn === 'query') url.searchParams.set('token', token);
+         if (this.#options.tokenIn === 'query') {
+            url.searchParams.set('token', token);
+            if (this.#resume) {
+               url.searchParams.set('format', 'envelope');
+               const resume = this.#resumeFields();
+               if (resume.user) url.searchParams.set('resume_user', resume.user);
+               if (resume.global) url.searchParams.set('resume_global', resume.global);
+            }
+         }
          socket = new this.#WebSocket(url.href);
       } catch (error) {
          return this.#fail('bad_url', `cannot open a WebSocket: ${error?.message ?? error}`);
@@ -261,7 +324,13 @@ export class NotifyClient extends EventTarget {
       // The handlers stay attached for the socket's life: ws throws on an 'error' nobody handles.
       socket.onopen = () => {
          if (socket === this.#socket && this.#options.tokenIn === 'message') {
-            this.#send({ type: 'auth', token });
+            const auth = { type: 'auth', token };
+            if (this.#resume) {
+               auth.format = 'envelope';
+               const resume = this.#resumeFields();
+               if (resume.user || resume.global) auth.resume = resume;
+            }
+            this.#send(auth);
          }
       };
       socket.onmessage = (event) => socket === this.#socket && this.#receive(event.data);
@@ -291,6 +360,27 @@ export class NotifyClient extends EventTarget {
       const type = message !== null && typeof message === 'object' ? message.type : undefined;
       if (type === 'auth_ok') return this.#authenticated(String(message.userId));
       if (type === 'pong') return;
+      if (this.#resume && type === 'message' && (message.stream === 'user' || message.stream === 'global')) {
+         if (typeof message.id === 'string') this.#advance(message.stream, message.id);
+         return this.#emit('notification', message.data);
+      }
+      if (this.#resume && type === 'gap') {
+         if (message.stream === 'user' || message.stream === 'global') {
+            // What follows continues after `until`; 0-0 is "the stream starts over".
+            this.#advance(message.stream, message.until === '0-0' ? null : message.until);
+         }
+         return this.#emit('gap', {
+            stream: message.stream,
+            after: message.after,
+            until: message.until,
+            reason: message.reason,
+         });
+      }
+      if (type === 'error' && message.code === 'invalid_resume') {
+         this.#positions.user = null;
+         this.#positions.global = null;
+         this.#savePositions();
+      }
       if (type === 'error') {
          return this.#error('server_error', String(message.message ?? message.code), {
             serverCode: message.code,
@@ -299,8 +389,19 @@ export class NotifyClient extends EventTarget {
       this.#emit('notification', message);
    }
 
+   #advance(stream, id) {
+      this.#positions[stream] = id;
+      if (stream === 'user') this.#positions.userId = this.#userId;
+      this.#savePositions();
+   }
+
    #authenticated(userId) {
       if (this.#state === 'open') return;
+      if (this.#positions.userId !== null && this.#positions.userId !== userId) {
+         this.#positions.user = null; // another user's position means nothing here
+         this.#positions.userId = userId;
+         this.#savePositions();
+      }
       clearTimeout(this.#timers.connect);
       this.#userId = userId;
       this.#openedAt = now();

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the JavaScript client's tests (unit tests and tests against a real gateway and Redis).
 # Installs the dev dependencies (ws; express, express-session, connect-redis and redis for the
-# cookie test) from package-lock.json first when one is missing or the lock file changed.
+# cookie test; ioredis and redis as publishers in the history test) from package-lock.json first when one is missing or the lock file changed.
 # Environment: NOTIFY_GATEWAY_BINARY (default build-test/notify-gateway of this repository),
 # NOTIFY_CLIENT_TEST_TIMEOUT_S (default 300: the whole run is killed after it).
 set -eu
@@ -12,7 +12,7 @@ if ! command -v node >/dev/null 2>&1; then
    exit 1
 fi
 needs_install=no
-for package in ws express express-session connect-redis redis; do
+for package in ws express express-session connect-redis redis ioredis; do
    [ -d "node_modules/$package" ] || needs_install=yes
 done
 # npm writes node_modules/.package-lock.json on every install: older than the lock = stale.

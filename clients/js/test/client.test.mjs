@@ -100,7 +100,7 @@ describe('NotifyClient with a fake WebSocket', () => {
          assert.deepEqual(recorder.stateNames, ['connecting', 'open']);
          const [socket] = FakeWebSocket.instances;
          assert.equal(socket.url, GATEWAY_URL);
-         assert.deepEqual(socket.messages, [{ type: 'auth', token: 'secret token' }]);
+         assert.deepEqual(socket.messages, [{ type: 'auth', token: 'secret token', format: 'envelope' }]);
       },
    );
 
@@ -280,7 +280,7 @@ describe('NotifyClient with a fake WebSocket', () => {
       });
       await withTimeout(client.connect(), 2000, 'connect');
       assert.equal(FakeWebSocket.instances.length, 3);
-      assert.deepEqual(FakeWebSocket.instances[2].messages[0], { type: 'auth', token: 't3' });
+      assert.deepEqual(FakeWebSocket.instances[2].messages[0], { type: 'auth', token: 't3', format: 'envelope' });
    });
 
    test('getToken returning the refused token again stops instead of looping', TEST, async () => {

@@ -67,7 +67,7 @@ describe('against notify-gateway', SUITE, () => {
       assert.deepEqual(await withTimeout(client.connect(), 5000, 'connect'), { userId: '42' });
       assert.deepEqual(recorder.stateNames, ['connecting', 'open']);
       assert.equal(log.sockets[0], gateway.url);
-      assert.deepEqual(JSON.parse(log.sent[0]), { type: 'auth', token: token42 });
+      assert.deepEqual(JSON.parse(log.sent[0]), { type: 'auth', token: token42, format: 'envelope' });
    });
 
    test('token in the query: connect() resolves, no auth message sent', TEST, async () => {
