@@ -1,5 +1,7 @@
 #include "notify/metrics/gateway_metrics.hpp"
 
+#include <cstdio>
+
 #include "notify/metrics/prometheus.hpp"
 
 #include <algorithm>
@@ -118,6 +120,35 @@ std::string render_prometheus(const gateway_metrics& m) {
               "History reads that failed (Redis unreachable or not answering).", "counter");
    out.sample("notify_history_read_failures_total",
               as_double(m.total(&shard_metrics::history_read_failures)));
+
+   {
+      // One histogram over all shards: bucket counts add up.
+      constexpr std::string_view name = "notify_publish_to_socket_seconds";
+      out.family(name,
+                 "From a notify_publish message's stream id (Redis' clock) to the write of it "
+                 "being queued on a shard; clock skew between the hosts shows up here.",
+                 "histogram");
+      std::uint64_t cumulative = 0;
+      std::uint64_t sum_us = 0;
+      for (std::size_t i = 0; i < m.shard_count(); ++i) {
+         sum_us += m.shard(i).publish_to_socket.sum_us();
+      }
+      auto const bucket_name = std::string(name) + "_bucket";
+      for (std::size_t b = 0; b <= latency_buckets_ms.size(); ++b) {
+         for (std::size_t i = 0; i < m.shard_count(); ++i) {
+            cumulative += m.shard(i).publish_to_socket.in_bucket(b);
+         }
+         char bound[32];
+         if (b < latency_buckets_ms.size()) {
+            std::snprintf(bound, sizeof bound, "%g", latency_buckets_ms[b] / 1000.0);
+         } else {
+            std::snprintf(bound, sizeof bound, "+Inf");
+         }
+         out.sample(bucket_name, "le", bound, static_cast<double>(cumulative));
+      }
+      out.sample(std::string(name) + "_sum", static_cast<double>(sum_us) / 1e6);
+      out.sample(std::string(name) + "_count", static_cast<double>(cumulative));
+   }
 
    out.family("notify_redis_connected", "1 while subscribed to Redis, else 0.", "gauge");
    out.sample("notify_redis_connected", as_double(m.redis_connected.value()));

@@ -4,6 +4,7 @@
 #include "notify/server/shard.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace notify::server {
 
@@ -11,10 +12,21 @@ namespace {
 
 using batch = std::vector<routing::notification>;
 
+/// Milliseconds from a stream id's time (Redis' clock at XADD) to now, on this host's clock.
+double age_ms(const routing::stream_position& position) {
+   auto const now_ms = std::chrono::duration<double, std::milli>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+   return now_ms - static_cast<double>(position.id.ms);
+}
+
 void deliver_batch(shard& target, const batch& notifications) {
    auto& registry = target.registry();
    std::size_t deliveries = 0;
    for (auto const& notification : notifications) {
+      if (notification.position) {
+         target.metrics().publish_to_socket.observe_ms(age_ms(*notification.position));
+      }
       if (notification.target.kind == routing::route::scope::global) {
          deliveries += registry.deliver_to_all(notification);
       } else {

@@ -77,6 +77,8 @@ TEST_F(history_test, notify_publish_reaches_plain_and_envelope_clients) {
    EXPECT_EQ(message.value("stream", ""), "user");
    EXPECT_EQ(message.value("id", ""), id);
    EXPECT_EQ(message["data"], nlohmann::json::parse(R"({"text":"hi"})"));
+   // once per message and event loop holding a recipient
+   EXPECT_GE(metric_value(port(), "notify_publish_to_socket_seconds_count"), 1);
 
    auto const global_id = publish_with_history("global", R"({"all":1})");
    EXPECT_EQ(plain->read_message(), R"({"all":1})");

@@ -30,6 +30,31 @@ private:
    std::atomic<std::int64_t> value_{0};
 };
 
+/// Upper bounds (ms) of the publish-to-socket latency buckets; +Inf is implied.
+inline constexpr std::array<double, 13> latency_buckets_ms{1,   2,   5,    10,   25,   50,  100,
+                                                           250, 500, 1000, 2500, 5000, 10000};
+
+/// A Prometheus histogram over latency_buckets_ms: per-bucket counts (not cumulative; summed
+/// when rendered), the count and the sum in microseconds. Relaxed atomics, like counter.
+class latency_histogram {
+public:
+   void observe_ms(double ms) {
+      std::size_t bucket = 0;
+      while (bucket < latency_buckets_ms.size() && ms > latency_buckets_ms[bucket]) {
+         ++bucket;
+      }
+      buckets_[bucket].add(1);
+      sum_us_.add(ms <= 0 ? 0 : static_cast<std::uint64_t>(ms * 1000.0));
+   }
+   /// Observations in bucket `i` alone (i == latency_buckets_ms.size(): above the last bound).
+   std::uint64_t in_bucket(std::size_t i) const { return buckets_[i].value(); }
+   std::uint64_t sum_us() const { return sum_us_.value(); }
+
+private:
+   std::array<counter, latency_buckets_ms.size() + 1> buckets_;
+   counter sum_us_;
+};
+
 /// Counters for a fixed set of label values, known when the program is built, so counting never
 /// allocates and the exposition always lists every reason (zeros included).
 template <std::size_t N> class labelled_counter {
@@ -132,6 +157,9 @@ struct alignas(64) shard_metrics {
    counter history_replayed_messages;   ///< messages delivered from a history read
    labelled_counter<history_gap_reasons.size()> history_gaps{history_gap_reasons};
    counter history_read_failures; ///< history reads Redis did not answer
+   /// From a live history message's stream id (Redis' clock when it was published) to the
+   /// moment this shard queued it for its connections' writes.
+   latency_histogram publish_to_socket;
 };
 
 /// Every number /metrics shows. One instance per process: a shard_metrics block per shard plus
@@ -142,6 +170,7 @@ public:
 
    /// The block shard `index` writes; `index` < shard_count().
    shard_metrics& shard(std::size_t index) { return shards_[index]; }
+   const shard_metrics& shard(std::size_t index) const { return shards_[index]; }
    std::size_t shard_count() const { return shard_count_; }
 
    /// Sums over every shard, for scrapes (a few loads per shard, never on the hot path).

@@ -31,7 +31,7 @@ std::regex const
                    R"re((\{([a-zA-Z_][a-zA-Z0-9_]*)="((?:\\\\|\\"|\\n|[^\\"])*)"\})?)re"
                    R"re( (NaN|[+-]Inf|[+-]?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)$)re");
 std::regex const help_grammar(R"(^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) (.*)$)");
-std::regex const type_grammar(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$)");
+std::regex const type_grammar(R"(^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram)$)");
 
 std::vector<std::string> lines_of(const std::string& text) {
    std::vector<std::string> lines;
@@ -58,6 +58,7 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
    EXPECT_FALSE(text.empty());
    EXPECT_EQ(text.back(), '\n') << "the last line ends with a newline";
    std::string current_family;
+   bool histogram = false;
    std::string help_for;
    std::set<std::string> families;
    for (auto const& line : lines_of(text)) {
@@ -70,6 +71,7 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
       if (std::regex_match(line, match, type_grammar)) {
          EXPECT_EQ(match[1].str(), help_for) << "TYPE follows the HELP of the same family";
          current_family = match[1];
+         histogram = match[2] == "histogram";
          EXPECT_TRUE(families.insert(current_family).second) << "family twice: " << line;
          continue;
       }
@@ -78,7 +80,13 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
          ADD_FAILURE() << "line is not in the Prometheus text format: [" << line << "]";
          continue;
       }
-      EXPECT_EQ(sample->name, current_family) << "sample outside its family: " << line;
+      bool const histogram_part =
+          histogram && (sample->name == current_family + "_bucket" ||
+                        sample->name == current_family + "_sum" ||
+                        sample->name == current_family + "_count");
+      if (!histogram_part) {
+         EXPECT_EQ(sample->name, current_family) << "sample outside its family: " << line;
+      }
       auto key = sample->name;
       if (!sample->label.empty()) {
          key += "{" + sample->label + "=" + sample->label_value + "}";
@@ -94,7 +102,8 @@ TEST(render_prometheus, every_line_follows_the_text_format) {
    EXPECT_EQ(samples.size(), 12u /* unlabelled */ + 2u /* redis scopes */ + drop_reasons.size() +
                                  auth_failure_reasons.size() + connection_limit_reasons.size() +
                                  timeout_stages.size() + proxy_header_rejection_reasons.size() +
-                                 history_gap_reasons.size());
+                                 history_gap_reasons.size() +
+                                 latency_buckets_ms.size() + 3u /* +Inf, _sum, _count */);
    for (auto const& [key, value] : samples) {
       EXPECT_EQ(value, "0") << key;
    }
@@ -371,6 +380,28 @@ TEST(shard_metrics, shards_counting_at_once_lose_nothing) {
    auto const samples = parse_exposition(render_prometheus(metrics));
    EXPECT_EQ(samples.at("notify_deliveries_total"), "40000");
    EXPECT_EQ(samples.at("notify_connections"), "0");
+}
+
+} // namespace
+} // namespace notify::metrics
+
+namespace notify::metrics {
+namespace {
+
+TEST(latency_histogram, renders_cumulative_buckets_over_all_shards) {
+   gateway_metrics metrics(2);
+   metrics.shard(0).publish_to_socket.observe_ms(0.5);
+   metrics.shard(0).publish_to_socket.observe_ms(3);
+   metrics.shard(1).publish_to_socket.observe_ms(3);
+   metrics.shard(1).publish_to_socket.observe_ms(60000);
+   auto const text = render_prometheus(metrics);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_bucket{le=\"0.001\"} 1\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_bucket{le=\"0.002\"} 1\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_bucket{le=\"0.005\"} 3\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_bucket{le=\"10\"} 3\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_bucket{le=\"+Inf\"} 4\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_count 4\n"), text.npos);
+   EXPECT_NE(text.find("notify_publish_to_socket_seconds_sum 60.0065"), text.npos) << text;
 }
 
 } // namespace
