@@ -213,6 +213,47 @@ TEST_F(history_test, the_gateway_repairs_what_its_own_redis_link_missed) {
    EXPECT_EQ(envelope->read_message(std::chrono::milliseconds(300)), std::nullopt);
 }
 
+TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconnects) {
+   redis_ = std::make_unique<redis_server>(redis_server::options{.password = {}, .append_only = true});
+   start_history_gateway();
+   auto plain = connect_as("14");
+   auto envelope = connect_with("14", "");
+   constexpr int total = 300;
+   int published = 0;
+   for (int crash = 0; crash < 3; ++crash) {
+      for (int i = 0; i < 50; ++i, ++published) {
+         publish_with_history("user:14", numbered(published));
+      }
+      redis_->crash_and_restart(); // kill -9: the gateway's links die with it
+      // Published before the gateway is back: only its own repair can deliver these.
+      for (int i = 0; i < 50; ++i, ++published) {
+         publish_with_history("user:14", numbered(published));
+      }
+      ASSERT_TRUE(eventually([&] {
+         return metric_value(port(), "notify_redis_reconnects_total") >= crash + 1;
+      })) << gateway_->log_text();
+   }
+   ASSERT_EQ(published, total);
+   int plain_received = 0;
+   for (int n = 0; n < total; ++n) {
+      auto const message = plain->read_message();
+      if (message != numbered(n)) {
+         ADD_FAILURE() << "plain client: expected " << numbered(n) << ", got "
+                       << message.value_or("nothing");
+         break;
+      }
+      ++plain_received;
+   }
+   auto const ids = read_sequence(*envelope, 0, total);
+   EXPECT_EQ(plain->read_message(std::chrono::milliseconds(300)), std::nullopt) << "a duplicate";
+   EXPECT_EQ(envelope->read_message(std::chrono::milliseconds(300)), std::nullopt);
+   EXPECT_TRUE(plain->is_open());
+   EXPECT_TRUE(envelope->is_open());
+   std::printf("redis kill -9 x3: published %d, plain client received %d, envelope client %zu, "
+               "in order, no duplicates\n",
+               total, plain_received, ids.size());
+}
+
 TEST_F(history_test, a_client_resumes_on_another_gateway_after_a_kill) {
    start_history_gateway();
    auto client = connect_with("13", "");

@@ -193,7 +193,9 @@ void redis_server::spawn() {
                                  "--save",
                                  "",
                                  "--appendonly",
-                                 "no",
+                                 options_.append_only ? "yes" : "no",
+                                 "--appendfsync",
+                                 "always",
                                  "--dir",
                                  directory_.string(),
                                  "--daemonize",
@@ -283,6 +285,20 @@ void redis_server::stop() {
 
 void redis_server::restart() {
    stop();
+   spawn();
+   wait_until_ready();
+}
+
+void redis_server::crash_and_restart() {
+   drop_client();
+   if (pid_ != 0) {
+      ::kill(pid_, SIGCONT);
+      ::kill(pid_, SIGKILL);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+      pid_ = 0;
+      paused_ = false;
+   }
    spawn();
    wait_until_ready();
 }

@@ -26,6 +26,8 @@ class redis_server {
 public:
    struct options {
       std::string password; ///< non-empty: --requirepass
+      /// --appendonly yes --appendfsync always: every write survives a kill -9 and restart.
+      bool append_only = false;
    };
 
    /// The redis-server binary (PATH first, then /usr/bin/redis-server); empty when missing.
@@ -52,6 +54,8 @@ public:
    void stop();
    /// Stops (if running) and starts again on the same port.
    void restart();
+   /// kill -9, then starts again on the same port (with append_only, the data survives).
+   void crash_and_restart();
    /// SIGSTOP / SIGCONT: the server keeps its sockets but answers nothing while paused.
    void pause();
    void resume();
