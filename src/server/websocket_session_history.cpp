@@ -230,13 +230,15 @@ void websocket_session::signal_gap(std::size_t stream, const history::gap& missi
 }
 
 void websocket_session::finish_joining() {
-   phase_ = phase::open;
    deadline_ = {}; // now the earliest next ping: the first waits only for silence
    nlohmann::json reply = {{"type", "auth_ok"}, {"userId", user_id()}};
    enqueue(ws::make_frame(ws::opcode::text, reply.dump()));
    if (!history_) {
+      phase_ = phase::open;
       return;
    }
+   // Still joining while the reads are applied: release_idle_progress() frees history_ only
+   // once open, and `p` below must outlive the loop.
    auto& p = *history_;
    bool const available = home_.history_reader() != nullptr;
    for (std::size_t stream = 0; stream < 2; ++stream) {
@@ -260,10 +262,9 @@ void websocket_session::finish_joining() {
                              history::gap_reason::unavailable});
       }
    }
-   if (history_) {
-      history_->resume = {};
-      release_idle_progress();
-   }
+   p.resume = {};
+   phase_ = phase::open;
+   release_idle_progress();
 }
 
 void websocket_session::repair_history() {
