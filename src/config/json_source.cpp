@@ -18,7 +18,7 @@ namespace {
 /// Far above any real config; a guard against pointing --config at something huge.
 constexpr std::size_t max_file_bytes = std::size_t{1024} * 1024;
 
-constexpr std::array<std::string_view, 7> sections{"server",  "auth",    "limits", "routing",
+constexpr std::array<std::string_view, 7> sections{"server",  "auth",  "limits", "routing",
                                                    "history", "redis", "log"};
 
 bool is_comment(std::string const& name) {
@@ -130,8 +130,9 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       }
       check_name(section, "section", origin);
       if (!is_section(section)) {
-         throw config_error(section, "unknown section (from " + std::string(origin) +
-                                         "); expected server, auth, limits, routing, history, redis or log");
+         throw config_error(section,
+                            "unknown section (from " + std::string(origin) +
+                                "); expected server, auth, limits, routing, history, redis or log");
       }
       if (!body.is_object()) {
          throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");

@@ -53,8 +53,8 @@ stream_cursor::replay stream_cursor::on_replay(read_outcome const& outcome) {
       result.missing = gap{after, first.previous, gap_reason::replay_limit};
    } else if (first.previous != after) {
       auto const reason = first.previous.is_zero() ? gap_reason::expired
-                          : first.previous < after   ? gap_reason::unknown_position
-                                                     : gap_reason::trimmed;
+                          : first.previous < after ? gap_reason::unknown_position
+                                                   : gap_reason::trimmed;
       result.missing = gap{after, first.previous, reason};
    }
    position_ = outcome.entries.back().position->id;

@@ -19,8 +19,7 @@ routing::notification entry_of(redis::reply const& element, routing::route const
                                bool& ok) {
    ok = false;
    if (!element.is_array() || element.elements.size() != 2 ||
-       element.elements[0].type != redis::reply::kind::string ||
-       !element.elements[1].is_array()) {
+       element.elements[0].type != redis::reply::kind::string || !element.elements[1].is_array()) {
       return {};
    }
    auto const id = parse_stream_id(element.elements[0].str);
@@ -223,11 +222,11 @@ void stream_reader::read_after(std::string key, routing::route target, stream_id
              finish(request, {}, outcome);
           });
    };
-   client_->command({"XRANGE", key, "(" + to_string(after), "+", "COUNT",
-                     std::to_string(max_replay_ + 1)},
-                    [on_both](error_code ec, redis::reply answer) mutable {
-                       on_both(ec, std::move(answer), true);
-                    });
+   client_->command(
+       {"XRANGE", key, "(" + to_string(after), "+", "COUNT", std::to_string(max_replay_ + 1)},
+       [on_both](error_code ec, redis::reply answer) mutable {
+          on_both(ec, std::move(answer), true);
+       });
    client_->command({"XREVRANGE", key, "+", "-", "COUNT", "1"},
                     [on_both](error_code ec, redis::reply answer) mutable {
                        on_both(ec, std::move(answer), false);

@@ -1,10 +1,9 @@
 #include "notify/metrics/gateway_metrics.hpp"
 
-#include <cstdio>
-
 #include "notify/metrics/prometheus.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 namespace notify::metrics {
 
@@ -29,6 +28,13 @@ void write_labelled(prometheus_writer& out, std::string_view name, std::string_v
    for (std::size_t i = 0; i < N; ++i) {
       out.sample(name, label, labels[i], static_cast<double>(m.total(field, i)));
    }
+}
+
+/// One counter family summed over every shard's block.
+void write_counter(prometheus_writer& out, std::string_view name, std::string_view help,
+                   const gateway_metrics& m, counter shard_metrics::*field) {
+   out.family(name, help, "counter");
+   out.sample(name, static_cast<double>(m.total(field)));
 }
 
 } // namespace
@@ -84,11 +90,9 @@ std::string render_prometheus(const gateway_metrics& m) {
               "counter");
    out.sample("notify_protocol_errors_total", as_double(m.total(&shard_metrics::protocol_errors)));
 
-   out.family("notify_slow_consumer_closes_total",
-              "Connections closed with 4004 because their unsent data exceeded the limits.",
-              "counter");
-   out.sample("notify_slow_consumer_closes_total",
-              as_double(m.total(&shard_metrics::slow_consumers)));
+   write_counter(out, "notify_slow_consumer_closes_total",
+                 "Connections closed with 4004 because their unsent data exceeded the limits.", m,
+                 &shard_metrics::slow_consumers);
 
    write_labelled(out, "notify_refused_connections_total",
                   "Connections refused or closed by a limit (connections, handshake rate, auth "
@@ -103,23 +107,19 @@ std::string render_prometheus(const gateway_metrics& m) {
                   "reason", m, &shard_metrics::proxy_header_rejections,
                   proxy_header_rejection_reasons);
 
-   out.family("notify_history_resumed_connections_total",
-              "Connections that asked to resume a history stream (per stream asked).", "counter");
-   out.sample("notify_history_resumed_connections_total",
-              as_double(m.total(&shard_metrics::history_resumed_connections)));
-   out.family("notify_history_replayed_messages_total",
-              "Messages delivered from history: resumes and the gateway's own repairs.",
-              "counter");
-   out.sample("notify_history_replayed_messages_total",
-              as_double(m.total(&shard_metrics::history_replayed_messages)));
+   write_counter(out, "notify_history_resumed_connections_total",
+                 "Connections that asked to resume a history stream (per stream asked).", m,
+                 &shard_metrics::history_resumed_connections);
+   write_counter(out, "notify_history_replayed_messages_total",
+                 "Messages delivered from history: resumes and the gateway's own repairs.", m,
+                 &shard_metrics::history_replayed_messages);
    write_labelled(out, "notify_history_gaps_total",
                   "Times a connection could not be given every message after its position, by "
                   "reason.",
                   "reason", m, &shard_metrics::history_gaps, history_gap_reasons);
-   out.family("notify_history_read_failures_total",
-              "History reads that failed (Redis unreachable or not answering).", "counter");
-   out.sample("notify_history_read_failures_total",
-              as_double(m.total(&shard_metrics::history_read_failures)));
+   write_counter(out, "notify_history_read_failures_total",
+                 "History reads that failed (Redis unreachable or not answering).", m,
+                 &shard_metrics::history_read_failures);
 
    {
       // One histogram over all shards: bucket counts add up.

@@ -36,27 +36,26 @@ public:
                 .push = {}}) {}
 
    void get(std::string key, get_handler handler) {
-      command({"GET", std::move(key)},
-              [this, handler = std::move(handler)](error_code ec, reply answer) {
-                 if (ec) {
-                    handler(ec, std::nullopt);
-                    return;
-                 }
-                 switch (answer.type) {
-                 case reply::kind::nil:
-                    handler({}, std::nullopt);
-                    return;
-                 case reply::kind::string:
-                    handler({}, std::move(answer.str));
-                    return;
-                 default:
-                    spdlog::debug("redis {}:{}: unexpected GET answer: {}", settings_.host,
-                                  settings_.port,
-                                  answer.is_error() ? answer.str : std::string("not a string"));
-                    handler(errc::protocol_error, std::nullopt);
-                    return;
-                 }
-              });
+      command({"GET", std::move(key)}, [this, handler = std::move(handler)](error_code ec,
+                                                                            reply answer) {
+         if (ec) {
+            handler(ec, std::nullopt);
+            return;
+         }
+         switch (answer.type) {
+         case reply::kind::nil:
+            handler({}, std::nullopt);
+            return;
+         case reply::kind::string:
+            handler({}, std::move(answer.str));
+            return;
+         default:
+            spdlog::debug("redis {}:{}: unexpected GET answer: {}", settings_.host, settings_.port,
+                          answer.is_error() ? answer.str : std::string("not a string"));
+            handler(errc::protocol_error, std::nullopt);
+            return;
+         }
+      });
    }
 
    void command(std::vector<std::string> args, reply_handler handler) {

@@ -102,9 +102,8 @@ prepare_result prepare_history_notification(const channel_scheme& live_channels,
    if (!live) {
       return {std::nullopt, drop_reason::invalid_history_message};
    }
-   return frame_notification(std::move(*parsed.target),
-                             stream_position{live->id, live->previous}, live->payload,
-                             max_payload_bytes);
+   return frame_notification(std::move(*parsed.target), stream_position{live->id, live->previous},
+                             live->payload, max_payload_bytes);
 }
 
 } // namespace notify::routing

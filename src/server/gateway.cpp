@@ -79,9 +79,9 @@ gateway::gateway(const config::settings& settings)
       history_admin_ =
           std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
    }
-   router_ = std::make_unique<notification_router>(
-       home.io().get_executor(), all_shards, std::move(scheme), std::move(history_channels),
-       settings.routing.max_payload_bytes, metrics_);
+   router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards,
+                                                   std::move(scheme), std::move(history_channels),
+                                                   settings.routing.max_payload_bytes, metrics_);
    context_.shard_presence_changed = [this, executor = home.io().get_executor()](
                                          unsigned shard_index,
                                          std::vector<std::pair<std::string, bool>> changes,
@@ -199,7 +199,7 @@ void gateway::load_function_library() {
    // Every (re)connect: a Redis restarted without persistence has lost its functions, and
    // publishers' FCALL would fail until someone loads them again.
    auto library = history::function_library(settings_.history, settings_.routing.max_payload_bytes,
-                                             settings_.routing.max_user_id_bytes);
+                                            settings_.routing.max_user_id_bytes);
    history_admin_->command(
        {"FUNCTION", "LOAD", "REPLACE", std::move(library)},
        [this](error_code ec, redis::reply answer) {
@@ -220,8 +220,7 @@ void gateway::load_function_library() {
                           "'{}{{user:<id>}}:history', at least {} entries per user, {} global, "
                           "{} s",
                           settings_.history.prefix, settings_.history.user_max_entries,
-                          settings_.history.global_max_entries,
-                          settings_.history.max_age.count());
+                          settings_.history.global_max_entries, settings_.history.max_age.count());
           }
        });
 }

@@ -53,8 +53,8 @@ notification_router::notification_router(net::any_io_executor executor, std::vec
    if (history_channels_) {
       auto const& global = history_channels_->global_channel();
       auto const& pattern = history_channels_->user_pattern();
-      auto const common = std::mismatch(global.begin(), global.end(), pattern.begin(),
-                                        pattern.end());
+      auto const common =
+          std::mismatch(global.begin(), global.end(), pattern.begin(), pattern.end());
       history_channel_start_.assign(global.begin(), common.first);
    }
 }
@@ -62,8 +62,8 @@ notification_router::notification_router(net::any_io_executor executor, std::vec
 void notification_router::on_message(std::string_view channel, std::string_view payload) {
    auto prepared = [&] {
       if (history_channels_ && channel.starts_with(history_channel_start_)) {
-         auto history = routing::prepare_history_notification(*history_channels_, channel,
-                                                              payload, max_payload_bytes_);
+         auto history = routing::prepare_history_notification(*history_channels_, channel, payload,
+                                                              max_payload_bytes_);
          if (history.ready || history.dropped != routing::drop_reason::foreign_channel) {
             return history;
          }

@@ -208,8 +208,8 @@ bool websocket_session::read_delivery_options(const nlohmann::json& message) {
          count_protocol_error();
          return false;
       }
-      for (auto const& [name, field] : {std::pair{"user", &options.resume_user},
-                                        std::pair{"global", &options.resume_global}}) {
+      for (auto const& [name, field] :
+           {std::pair{"user", &options.resume_user}, std::pair{"global", &options.resume_global}}) {
          if (auto const position = resume->find(name); position != resume->end()) {
             // Checked once the connection is authenticated, with a clear error then.
             *field = position->is_string() ? position->get<std::string>() : position->dump();
@@ -349,8 +349,7 @@ void websocket_session::deliver(const routing::notification& message) {
       auto const stream =
           message.target.kind == routing::route::scope::user ? user_stream : global_stream;
       auto& cursor = cursors_[stream];
-      if (phase_ == phase::joining &&
-          cursor.current() == history::stream_cursor::state::reading) {
+      if (phase_ == phase::joining && cursor.current() == history::stream_cursor::state::reading) {
          hold(message, stream); // published while the start position is being read
          return;
       }

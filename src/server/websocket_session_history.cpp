@@ -2,10 +2,11 @@
 // the global one, the reads that place it there after a connect or a loss, and the live
 // messages held while a read is in flight. The decisions are history::stream_cursor's.
 
+#include "websocket_session_history.hpp"
+
 #include "notify/common/logging.hpp"
 #include "notify/server/shard.hpp"
 #include "notify/server/websocket_session.hpp"
-#include "websocket_session_history.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -22,7 +23,6 @@ constexpr std::string_view stream_name(std::size_t stream) {
 
 } // namespace
 
-
 websocket_session::history_progress& websocket_session::progress() {
    if (!history_) {
       history_ = std::make_unique<history_progress>();
@@ -36,8 +36,7 @@ void websocket_session::release_idle_progress() {
    }
    auto const& p = *history_;
    for (std::size_t stream = 0; stream < 2; ++stream) {
-      if (p.in_flight[stream] || p.failed[stream] || p.read_again[stream] ||
-          p.overflowed[stream]) {
+      if (p.in_flight[stream] || p.failed[stream] || p.read_again[stream] || p.overflowed[stream]) {
          return;
       }
    }
@@ -175,8 +174,8 @@ void websocket_session::drain_held(std::size_t stream) {
    std::vector<routing::notification> rest;
    bool reading = false;
    for (auto& message : p.held) {
-      auto const of = message.target.kind == routing::route::scope::user ? user_stream
-                                                                          : global_stream;
+      auto const of =
+          message.target.kind == routing::route::scope::user ? user_stream : global_stream;
       if (of != stream || reading) {
          rest.push_back(std::move(message));
          continue;
@@ -254,9 +253,9 @@ void websocket_session::finish_joining() {
       if (p.initial[stream]) {
          auto const outcome = std::move(p.initial[stream]);
          apply_read(stream, p.initial_tail[stream], *outcome);
-      } else if (asked && (!available || p.initial_failed[stream] ||
-                           cursors_[stream].current() ==
-                               history::stream_cursor::state::untracked)) {
+      } else if (asked &&
+                 (!available || p.initial_failed[stream] ||
+                  cursors_[stream].current() == history::stream_cursor::state::untracked)) {
          auto const after = p.resume[stream] ? parse_stream_id(*p.resume[stream]) : std::nullopt;
          signal_gap(stream, {after.value_or(cursors_[stream].position()), stream_id{},
                              history::gap_reason::unavailable});

@@ -130,8 +130,9 @@ TEST_F(history_test, resuming_through_the_auth_message_works_too) {
    ASSERT_TRUE(client->send_text(auth.dump()));
    EXPECT_EQ(read_json(*client).value("type", ""), "auth_ok");
    std::vector<nlohmann::json> got{read_json(*client), read_json(*client)};
-   std::sort(got.begin(), got.end(),
-             [](auto const& a, auto const& b) { return a.value("stream", "") > b.value("stream", ""); });
+   std::sort(got.begin(), got.end(), [](auto const& a, auto const& b) {
+      return a.value("stream", "") > b.value("stream", "");
+   });
    EXPECT_EQ(got[0].value("stream", ""), "user");
    EXPECT_EQ(got[0]["data"].value("n", -1), 1);
    EXPECT_EQ(got[1].value("stream", ""), "global");
@@ -214,7 +215,8 @@ TEST_F(history_test, the_gateway_repairs_what_its_own_redis_link_missed) {
 }
 
 TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconnects) {
-   redis_ = std::make_unique<redis_server>(redis_server::options{.password = {}, .append_only = true});
+   redis_ =
+       std::make_unique<redis_server>(redis_server::options{.password = {}, .append_only = true});
    start_history_gateway();
    auto plain = connect_as("14");
    auto envelope = connect_with("14", "");

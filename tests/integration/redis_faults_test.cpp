@@ -191,8 +191,8 @@ TEST_F(redis_refusal_test, channels_denied_by_acl_are_retried_until_granted) {
              "ACL SETUSER");
    // History (on by default) subscribes to notify_publish's live channels as well.
    expect_refused_with_backoff("NOPERM");
-   expect_ok(redis_->command({"ACL", "SETUSER", "gateway", "&notify:{user:*}:live",
-                              "&notify:{global}:live"}),
+   expect_ok(redis_->command(
+                 {"ACL", "SETUSER", "gateway", "&notify:{user:*}:live", "&notify:{global}:live"}),
              "ACL SETUSER");
    expect_ready_and_delivering();
 }

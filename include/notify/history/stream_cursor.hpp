@@ -17,7 +17,13 @@ namespace notify::history {
 /// over (nothing links it to the position); replay_limit: more were missed than
 /// history.max_replay; unknown_position: the position is not in the stream (ahead of it, or
 /// never one of its ids); unavailable: no history for this stream (off, or Redis unreadable).
-enum class gap_reason : std::uint8_t { trimmed, expired, replay_limit, unknown_position, unavailable };
+enum class gap_reason : std::uint8_t {
+   trimmed,
+   expired,
+   replay_limit,
+   unknown_position,
+   unavailable
+};
 inline constexpr std::array<std::string_view, 5> gap_reason_names{
     "trimmed", "expired", "replay_limit", "unknown_position", "unavailable"};
 std::string_view to_string(gap_reason reason);

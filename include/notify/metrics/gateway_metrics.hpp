@@ -31,7 +31,7 @@ private:
 };
 
 /// Upper bounds (ms) of the publish-to-socket latency buckets; +Inf is implied.
-inline constexpr std::array<double, 13> latency_buckets_ms{1,   2,   5,    10,   25,   50,  100,
+inline constexpr std::array<double, 13> latency_buckets_ms{1,   2,   5,    10,   25,   50,   100,
                                                            250, 500, 1000, 2500, 5000, 10000};
 
 /// A Prometheus histogram over latency_buckets_ms: per-bucket counts (not cumulative; summed
@@ -90,9 +90,13 @@ private:
 
 /// invalid_history_message: a message on a history live channel not in notify_publish's
 /// "<id> <previous id> <json>" form.
-inline constexpr std::array<std::string_view, 7> drop_reasons{
-    "too_large",       "invalid_utf8",           "invalid_json", "foreign_channel",
-    "invalid_user_id", "invalid_history_message", "other"};
+inline constexpr std::array<std::string_view, 7> drop_reasons{"too_large",
+                                                              "invalid_utf8",
+                                                              "invalid_json",
+                                                              "foreign_channel",
+                                                              "invalid_user_id",
+                                                              "invalid_history_message",
+                                                              "other"};
 
 /// cookie_malformed / cookie_bad_signature: an express-session cookie that is not well formed /
 /// not signed by any auth.cookie_secrets entry (like a forged token: could be guessing);

@@ -80,10 +80,9 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
          ADD_FAILURE() << "line is not in the Prometheus text format: [" << line << "]";
          continue;
       }
-      bool const histogram_part =
-          histogram && (sample->name == current_family + "_bucket" ||
-                        sample->name == current_family + "_sum" ||
-                        sample->name == current_family + "_count");
+      bool const histogram_part = histogram && (sample->name == current_family + "_bucket" ||
+                                                sample->name == current_family + "_sum" ||
+                                                sample->name == current_family + "_count");
       if (!histogram_part) {
          EXPECT_EQ(sample->name, current_family) << "sample outside its family: " << line;
       }
@@ -102,8 +101,8 @@ TEST(render_prometheus, every_line_follows_the_text_format) {
    EXPECT_EQ(samples.size(), 12u /* unlabelled */ + 2u /* redis scopes */ + drop_reasons.size() +
                                  auth_failure_reasons.size() + connection_limit_reasons.size() +
                                  timeout_stages.size() + proxy_header_rejection_reasons.size() +
-                                 history_gap_reasons.size() +
-                                 latency_buckets_ms.size() + 3u /* +Inf, _sum, _count */);
+                                 history_gap_reasons.size() + latency_buckets_ms.size() +
+                                 3u /* +Inf, _sum, _count */);
    for (auto const& [key, value] : samples) {
       EXPECT_EQ(value, "0") << key;
    }

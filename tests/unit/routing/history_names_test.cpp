@@ -1,11 +1,10 @@
-#include "notify/routing/history_names.hpp"
 #include "notify/redis/hash_slot.hpp"
+#include "notify/routing/history_names.hpp"
 
 #include <gtest/gtest.h>
 
 namespace notify::routing {
 namespace {
-
 
 route user(std::string id) {
    return {route::scope::user, std::move(id)};
@@ -52,9 +51,8 @@ TEST(live_message, splits_id_previous_and_payload) {
 }
 
 TEST(live_message, refuses_what_notify_publish_never_sends) {
-   for (std::string_view const text :
-        {"", "5-0", "5-0 0-0", "5-0  0-0 {}", "x 0-0 {}", "5-0 y {}", "5-0 5-0 {}", "4-0 5-0 {}",
-         " 5-0 0-0 {}"}) {
+   for (std::string_view const text : {"", "5-0", "5-0 0-0", "5-0  0-0 {}", "x 0-0 {}", "5-0 y {}",
+                                       "5-0 5-0 {}", "4-0 5-0 {}", " 5-0 0-0 {}"}) {
       EXPECT_FALSE(parse_live_message(text)) << text;
    }
 }
