@@ -119,7 +119,7 @@ void stream_reader::stop() {
    }
 }
 
-void stream_reader::read_tail(std::string key, routing::route target, handler done) {
+void stream_reader::read_tail(const std::string& key, handler done) {
    auto request = "tail " + key;
    auto& handlers = waiting_[request];
    handlers.push_back(std::move(done));
@@ -127,9 +127,8 @@ void stream_reader::read_tail(std::string key, routing::route target, handler do
       return;
    }
    ++reads_started_;
-   (void)target;
    client_->command({"XREVRANGE", key, "+", "-", "COUNT", "1"},
-                    [this, alive = alive_, request](error_code ec, redis::reply answer) {
+                    [this, alive = alive_, request](error_code ec, const redis::reply& answer) {
                        if (!*alive) {
                           return;
                        }
@@ -155,7 +154,7 @@ struct stream_reader::waiting {
    int answers = 0;
 };
 
-void stream_reader::read_after(std::string key, routing::route target, stream_id after,
+void stream_reader::read_after(const std::string& key, routing::route target, stream_id after,
                                handler done) {
    auto request = "after " + to_string(after) + " " + key;
    auto& handlers = waiting_[request];
@@ -204,7 +203,7 @@ void stream_reader::read_after(std::string key, routing::route target, stream_id
       client_->command(
           {"XREVRANGE", key, "+", "(" + to_string(after), "COUNT", std::to_string(max_replay_)},
           [this, alive, request, outcome, target, after](error_code ec2,
-                                                         redis::reply newest_entries) {
+                                                         const redis::reply& newest_entries) {
              if (!*alive) {
                 return;
              }
@@ -233,7 +232,7 @@ void stream_reader::read_after(std::string key, routing::route target, stream_id
                     });
 }
 
-void stream_reader::finish(std::string const& request, error_code ec, outcome_ptr outcome) {
+void stream_reader::finish(std::string const& request, error_code ec, const outcome_ptr& outcome) {
    auto found = waiting_.find(request);
    if (found == waiting_.end()) {
       return;

@@ -103,10 +103,9 @@ void websocket_session::start_read(std::size_t stream, bool tail) {
       }
    };
    if (tail) {
-      reader->read_tail(std::move(key), std::move(target), std::move(done));
+      reader->read_tail(key, std::move(done));
    } else {
-      reader->read_after(std::move(key), std::move(target), cursors_[stream].position(),
-                         std::move(done));
+      reader->read_after(key, std::move(target), cursors_[stream].position(), std::move(done));
    }
 }
 

@@ -36,10 +36,10 @@ public:
    stream_reader& operator=(stream_reader const&) = delete;
 
    /// The stream's newest entry (outcome.entries empty).
-   void read_tail(std::string key, routing::route target, handler done);
+   void read_tail(const std::string& key, handler done);
    /// Entries after `after` (at most max_replay, the newest when there are more), and the
    /// stream's newest entry.
-   void read_after(std::string key, routing::route target, stream_id after, handler done);
+   void read_after(const std::string& key, routing::route target, stream_id after, handler done);
 
    /// Fails reads in flight with errc::stopped. Final.
    void stop();
@@ -49,7 +49,8 @@ public:
 
 private:
    struct waiting;
-   void finish(std::string const& request, boost::system::error_code ec, outcome_ptr outcome);
+   void finish(std::string const& request, boost::system::error_code ec,
+               const outcome_ptr& outcome);
 
    std::unique_ptr<redis::command_client> client_;
    std::size_t max_replay_;
