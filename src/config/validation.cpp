@@ -146,6 +146,19 @@ private:
       return text.find_first_of(glob_chars) != text.npos;
    }
 
+   /// Whether `channel` would be taken for a user channel of `pattern` (its one '*' standing
+   /// for any text, even an empty one). A pattern without '*' (reported elsewhere) fits nothing.
+   static bool fits_user_pattern(std::string_view pattern, std::string_view channel) {
+      auto const star = pattern.find('*');
+      if (star == std::string_view::npos) {
+         return false;
+      }
+      auto const prefix = pattern.substr(0, star);
+      auto const suffix = pattern.substr(star + 1);
+      return channel.size() >= prefix.size() + suffix.size() && channel.starts_with(prefix) &&
+             channel.ends_with(suffix);
+   }
+
    void check_routing() const {
       auto const& routing = config_.routing;
       auto const& pattern = routing.user_channel_pattern;
@@ -174,11 +187,7 @@ private:
               shown_global);
       }
       // Otherwise every global message would also be delivered as a user message.
-      auto const star = pattern.find('*');
-      std::string_view const prefix(pattern.data(), star);
-      std::string_view const suffix(pattern.data() + star + 1, pattern.size() - star - 1);
-      if (global.size() >= prefix.size() + suffix.size() && global.starts_with(prefix) &&
-          global.ends_with(suffix)) {
+      if (fits_user_pattern(pattern, global)) {
          fail("routing.global_channel", "must not match routing.user_channel_pattern",
               shown_global);
       }
@@ -197,15 +206,8 @@ private:
       // A history channel taken for a classic user channel would deliver "<id> <prev> <json>"
       // as if it were the payload.
       auto const& pattern = config_.routing.user_channel_pattern;
-      auto const star = pattern.find('*');
-      if (star == pattern.npos) {
-         return; // reported by check_routing
-      }
-      std::string_view const user_prefix(pattern.data(), star);
-      std::string_view const user_suffix(pattern.data() + star + 1, pattern.size() - star - 1);
       for (std::string const& channel : {prefix + "{user:1}:live", prefix + "{global}:live"}) {
-         if (channel.size() > user_prefix.size() + user_suffix.size() &&
-             channel.starts_with(user_prefix) && channel.ends_with(user_suffix)) {
+         if (fits_user_pattern(pattern, channel)) {
             fail("history.prefix",
                  "its channels (" + channel + ") would match routing.user_channel_pattern",
                  detail::quote_value(prefix));

@@ -8,6 +8,8 @@ namespace {
 
 /// One slot: an idle connection holds a single small array until trim(); a burst doubles it.
 constexpr std::size_t initial_capacity = 1;
+/// A drained queue keeps an array this small for the next burst; a larger one is given back.
+constexpr std::size_t kept_capacity = 64;
 
 } // namespace
 

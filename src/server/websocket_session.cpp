@@ -346,8 +346,7 @@ void websocket_session::deliver(const routing::notification& message) {
       return;
    }
    if (message.position) {
-      auto const stream =
-          message.target.kind == routing::route::scope::user ? user_stream : global_stream;
+      auto const stream = stream_of(message);
       auto& cursor = cursors_[stream];
       if (phase_ == phase::joining && cursor.current() == history::stream_cursor::state::reading) {
          hold(message, stream); // published while the start position is being read

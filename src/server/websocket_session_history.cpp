@@ -58,6 +58,10 @@ void websocket_session::set_delivery_options(delivery_options options) {
    }
 }
 
+std::size_t websocket_session::stream_of(const routing::notification& message) {
+   return message.target.kind == routing::route::scope::user ? user_stream : global_stream;
+}
+
 routing::route websocket_session::route_of(std::size_t stream) const {
    if (stream == user_stream) {
       return {routing::route::scope::user, user_id()};
@@ -173,9 +177,7 @@ void websocket_session::drain_held(std::size_t stream) {
    std::vector<routing::notification> rest;
    bool reading = false;
    for (auto& message : p.held) {
-      auto const of =
-          message.target.kind == routing::route::scope::user ? user_stream : global_stream;
-      if (of != stream || reading) {
+      if (stream_of(message) != stream || reading) {
          rest.push_back(std::move(message));
          continue;
       }

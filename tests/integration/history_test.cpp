@@ -171,6 +171,21 @@ TEST_F(history_test, a_gap_that_cannot_be_filled_is_signalled_first) {
    EXPECT_EQ(expired.value("reason", ""), "expired") << expired.dump();
 }
 
+TEST_F(history_test, past_the_replay_limit_the_newest_come_after_a_gap) {
+   start_history_gateway({"--set", "history.max_replay=3"});
+   std::vector<std::string> ids;
+   for (int n = 0; n < 10; ++n) {
+      ids.push_back(publish_with_history("user:15", numbered(n)));
+   }
+   auto client = connect_with("15", "&resume_user=" + ids[0]);
+   auto const gap = read_json(*client);
+   EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
+   EXPECT_EQ(gap.value("reason", ""), "replay_limit");
+   EXPECT_EQ(gap.value("after", ""), ids[0]);
+   EXPECT_EQ(gap.value("until", ""), ids[6]);
+   read_sequence(*client, 7, 3);
+}
+
 TEST_F(history_test, a_bad_resume_position_gets_a_clear_error) {
    start_history_gateway();
    auto client = connect_with("10", "&resume_user=yesterday");

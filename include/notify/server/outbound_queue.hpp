@@ -90,9 +90,6 @@ public:
    /// Slots allocated (0 when the queue owns no memory).
    std::size_t capacity() const { return capacity_; }
 
-   /// A drained queue keeps an array this small for the next burst; a larger one is given back.
-   static constexpr std::size_t kept_capacity = 64;
-
 private:
    void grow();
    void on_drained();

@@ -115,6 +115,7 @@ private:
    void signal_gap(std::size_t stream, const history::gap& missing);
    void retry_failed_reads(steady_clock::time_point now);
    routing::route route_of(std::size_t stream) const;
+   static std::size_t stream_of(const routing::notification& message);
    history_progress& progress();
    void release_idle_progress();
    /// Queues a message in the format this client asked for (nothing for a frameless entry).
