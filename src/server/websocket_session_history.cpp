@@ -125,7 +125,6 @@ void websocket_session::on_read(std::size_t stream, bool tail, error_code ec,
          // Where the connection starts is unknown: it gets what arrives, without repair.
          home_.metrics().history_read_failures.add(1);
          cursors_[stream].stop_tracking();
-         p.initial_failed[stream] = true;
       } else {
          p.initial[stream] = std::move(outcome);
          p.initial_tail[stream] = tail;
@@ -240,7 +239,6 @@ void websocket_session::finish_joining() {
    // Still joining while the reads are applied: release_idle_progress() frees history_ only
    // once open, and `p` below must outlive the loop.
    auto& p = *history_;
-   bool const available = home_.history_reader() != nullptr;
    for (std::size_t stream = 0; stream < 2; ++stream) {
       if (p.invalid_resume[stream]) {
          send_error("invalid_resume",
@@ -254,9 +252,8 @@ void websocket_session::finish_joining() {
       if (p.initial[stream]) {
          auto const outcome = std::move(p.initial[stream]);
          apply_read(stream, p.initial_tail[stream], *outcome);
-      } else if (asked &&
-                 (!available || p.initial_failed[stream] ||
-                  cursors_[stream].current() == history::stream_cursor::state::untracked)) {
+      } else if (asked && cursors_[stream].current() == history::stream_cursor::state::untracked) {
+         // History off, an id with '}', or Redis unreadable at the start: nothing to resume.
          auto const after = p.resume[stream] ? parse_stream_id(*p.resume[stream]) : std::nullopt;
          signal_gap(stream, {after.value_or(cursors_[stream].position()), stream_id{},
                              history::gap_reason::unavailable});

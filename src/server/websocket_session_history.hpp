@@ -18,7 +18,6 @@ struct websocket_session::history_progress {
    /// While joining: results kept until auth_ok has gone out.
    std::array<history::stream_reader::outcome_ptr, 2> initial;
    std::array<bool, 2> initial_tail{};
-   std::array<bool, 2> initial_failed{};
    std::array<bool, 2> in_flight{};
    std::array<bool, 2> read_again{}; ///< a loss happened while a read was in flight
    std::array<bool, 2> overflowed{}; ///< live messages were not held: read them back

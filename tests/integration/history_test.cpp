@@ -186,6 +186,17 @@ TEST_F(history_test, past_the_replay_limit_the_newest_come_after_a_gap) {
    read_sequence(*client, 7, 3);
 }
 
+TEST_F(history_test, resuming_without_history_is_told_it_is_unavailable) {
+   start_gateway({"--set", "history.enabled=false"});
+   auto client = connect_with("16", "&resume_user=1796637297740-0");
+   auto const gap = read_json(*client);
+   EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
+   EXPECT_EQ(gap.value("reason", ""), "unavailable");
+   EXPECT_EQ(gap.value("after", ""), "1796637297740-0");
+   publish("user:16:notifications", numbered(0));
+   read_sequence(*client, 0, 1);
+}
+
 TEST_F(history_test, a_bad_resume_position_gets_a_clear_error) {
    start_history_gateway();
    auto client = connect_with("10", "&resume_user=yesterday");
