@@ -70,6 +70,13 @@ std::size_t connection_registry::deliver_to_user(const std::string& user_id,
    return found->second.size();
 }
 
+const std::vector<registry_member*>&
+connection_registry::members_of(const std::string& user_id) const {
+   static const std::vector<registry_member*> none;
+   auto const found = by_user_.find(user_id);
+   return found == by_user_.end() ? none : found->second;
+}
+
 std::size_t connection_registry::deliver_to_all(const routing::notification& message) {
    for (auto* member : authenticated_) {
       member->deliver(message);

@@ -244,6 +244,11 @@ void gateway::on_redis_state(redis::subscriber_state state, std::string_view rea
       readiness_.set(true, {});
       return;
    }
+   if (ever_subscribed_ && settings_.history.enabled) {
+      for (auto& s : shards_) {
+         net::post(s->io(), [target = s.get()] { target->history_link_lost(); });
+      }
+   }
    std::string why = "redis: ";
    why += redis::to_string(state);
    if (!reason.empty()) {

@@ -28,6 +28,9 @@ void deliver_batch(shard& target, const batch& notifications) {
          target.metrics().publish_to_socket.observe_ms(age_ms(*notification.position));
       }
       if (notification.target.kind == routing::route::scope::global) {
+         if (notification.position) {
+            target.observe_global_position(notification.position->id);
+         }
          deliveries += registry.deliver_to_all(notification);
       } else {
          deliveries += registry.deliver_to_user(notification.target.user_id, notification);

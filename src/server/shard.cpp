@@ -170,6 +170,32 @@ void shard::repair_history() {
    }
 }
 
+void shard::history_link_lost() {
+   global_watermark_.forget();
+}
+
+std::optional<stream_id> shard::known_start(const std::string& user_id, bool global) const {
+   auto const max_age = std::chrono::milliseconds(context_.settings.history.max_age);
+   auto const now = std::chrono::system_clock::now();
+   if (global) {
+      return global_watermark_.start_position(max_age, now);
+   }
+   // Another connection of the user that is live in the stream has every message this shard
+   // received for the user so far.
+   std::optional<stream_id> newest;
+   for (auto const* member : registry_.members_of(user_id)) {
+      auto const seen = static_cast<const websocket_session*>(member)->live_position(
+          websocket_session::user_stream);
+      if (seen && (!newest || *newest < *seen)) {
+         newest = seen;
+      }
+   }
+   if (newest && history::still_current(*newest, max_age, now)) {
+      return newest;
+   }
+   return std::nullopt;
+}
+
 void shard::stop() {
    stopped_ = true;
    if (history_reader_) {

@@ -58,6 +58,14 @@ void websocket_session::set_delivery_options(delivery_options options) {
    }
 }
 
+std::optional<stream_id> websocket_session::live_position(std::size_t stream) const {
+   auto const& cursor = cursors_[stream];
+   if (cursor.current() != history::stream_cursor::state::live) {
+      return std::nullopt;
+   }
+   return cursor.position();
+}
+
 std::size_t websocket_session::stream_of(const routing::notification& message) {
    return message.target.kind == routing::route::scope::user ? user_stream : global_stream;
 }
@@ -85,6 +93,13 @@ bool websocket_session::begin_history() {
          history_->invalid_resume[stream] = !resume_from;
          history_->resumed[stream] = resume_from.has_value();
          history_->resume[stream].reset();
+      }
+      if (!resume_from) {
+         // Most connects start where another connection of this shard already is: no read.
+         if (auto known = home_.known_start(user_id(), stream == global_stream)) {
+            cursors_[stream].on_tail(known);
+            continue;
+         }
       }
       cursors_[stream].start_reading(resume_from.value_or(stream_id{}));
       start_read(stream, !resume_from);
@@ -147,6 +162,9 @@ void websocket_session::apply_read(std::size_t stream, bool tail,
                                    const history::read_outcome& outcome) {
    auto& cursor = cursors_[stream];
    auto& p = progress();
+   if (stream == global_stream) {
+      home_.observe_global_position(outcome.newest.value_or(stream_id{}));
+   }
    if (tail) {
       cursor.on_tail(outcome.newest);
    } else {

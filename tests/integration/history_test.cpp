@@ -282,6 +282,46 @@ TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconne
                total, plain_received, ids.size());
 }
 
+/// How many XREVRANGE calls Redis has served: each is a connection reading where a stream ends.
+long tail_reads(redis_server& redis) {
+   auto const stats = redis.command({"INFO", "commandstats"}).str;
+   auto const at = stats.find("cmdstat_xrevrange:calls=");
+   if (at == std::string::npos) {
+      return 0;
+   }
+   return std::stol(stats.substr(at + std::string_view("cmdstat_xrevrange:calls=").size()));
+}
+
+TEST_F(history_test, new_connections_start_where_the_gateway_already_is_without_reading) {
+   start_history_gateway({"--threads", "1"});
+   auto first = connect_with("30", "");
+   EXPECT_EQ(tail_reads(*redis_), 2) << "the first connection reads both streams' tails";
+   publish_with_history("global", numbered(0));
+   read_sequence(*first, 0, 1);
+   auto const before = tail_reads(*redis_); // notify_publish reads the tail too
+
+   // Other users: only their own stream is read; the global position is the shard's.
+   std::vector<std::unique_ptr<ws_client>> others;
+   for (int user = 31; user < 41; ++user) {
+      others.push_back(connect_with(std::to_string(user), ""));
+   }
+   EXPECT_EQ(tail_reads(*redis_), before + 10);
+   // The same user again: the live connection knows where the user's stream is.
+   auto second = connect_with("30", "");
+   EXPECT_EQ(tail_reads(*redis_), before + 10);
+
+   // Each still gets exactly what is published after its auth_ok, in order.
+   publish_with_history("user:30", numbered(1));
+   publish_with_history("global", numbered(2));
+   read_sequence(*first, 1, 2);
+   read_sequence(*second, 1, 2);
+   for (auto& client : others) {
+      read_sequence(*client, 2, 1);
+      EXPECT_EQ(client->read_message(std::chrono::milliseconds(100)), std::nullopt);
+   }
+   EXPECT_EQ(second->read_message(std::chrono::milliseconds(300)), std::nullopt) << "nothing twice";
+}
+
 TEST_F(history_test, a_client_resumes_on_another_gateway_after_a_kill) {
    start_history_gateway();
    auto client = connect_with("13", "");

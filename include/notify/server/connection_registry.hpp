@@ -58,6 +58,8 @@ public:
    std::size_t size() const { return all_.size(); }
    std::size_t authenticated_size() const { return authenticated_.size(); }
    std::size_t users() const { return by_user_.size(); }
+   /// The user's connections on this shard (empty when none).
+   const std::vector<registry_member*>& members_of(const std::string& user_id) const;
    /// Index access for walks that may remove the current member: walk from the back.
    registry_member* at(std::size_t index) const { return all_[index]; }
 

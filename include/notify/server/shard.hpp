@@ -1,6 +1,7 @@
 #pragma once
 
 #include "notify/history/stream_reader.hpp"
+#include "notify/history/stream_watermark.hpp"
 #include "notify/routing/history_names.hpp"
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/gateway_context.hpp"
@@ -37,6 +38,13 @@ public:
    /// The Redis subscription was re-established after a loss: every connection that follows a
    /// history stream reads what it may have missed meanwhile.
    void repair_history();
+   /// The Redis subscription is down: this shard may miss messages from now on.
+   void history_link_lost();
+   /// A global entry this shard received or read.
+   void observe_global_position(stream_id seen) { global_watermark_.observe(seen); }
+   /// Where a new connection that does not resume may start in its user's stream (`user_id`)
+   /// or the global one (empty), known from what this shard has seen; nullopt when it must read.
+   std::optional<stream_id> known_start(const std::string& user_id, bool global) const;
 
    /// Scratch space for socket reads: connections keep no read buffer of their own while idle.
    std::vector<char>& read_buffer() { return read_buffer_; }
@@ -96,6 +104,7 @@ private:
    std::size_t sweep_cursor_ = 0;
    std::optional<net::steady_timer> shutdown_deadline_;
    routing::history_names history_names_;
+   history::stream_watermark global_watermark_;
    // After io_: its Redis link is closed before the loop goes away.
    std::unique_ptr<history::stream_reader> history_reader_;
    bool draining_ = false;

@@ -60,6 +60,11 @@ public:
    /// missed meanwhile.
    void repair_history();
 
+   static constexpr std::size_t user_stream = 0;
+   static constexpr std::size_t global_stream = 1;
+   /// Where this connection is in a stream, when it is live there (not reading, not untracked).
+   std::optional<stream_id> live_position(std::size_t stream) const;
+
    /// Starts the closing handshake: queues a close frame, stops delivery and app messages.
    void close(std::uint16_t code, std::string_view reason);
 
@@ -101,8 +106,6 @@ private:
 
    // History (websocket_session_history.cpp)
    struct history_progress;
-   static constexpr std::size_t user_stream = 0;
-   static constexpr std::size_t global_stream = 1;
    /// Starts the reads that place the cursors; false when there is nothing to read.
    bool begin_history();
    void finish_joining();
