@@ -162,6 +162,16 @@ const std::map<std::string_view, value_handler>& value_options() {
         [](auto& o, auto n, auto v) {
            o.payload_bytes = parse_unsigned(n, v, 1, 16 * 1024 * 1024);
         }},
+       {"--publish",
+        [](auto& o, auto n, auto v) {
+           if (v == "publish") {
+              o.publish = publish_mode::publish;
+           } else if (v == "fcall") {
+              o.publish = publish_mode::fcall;
+           } else {
+              fail(n, "expected publish or fcall (got " + quoted(v) + ")");
+           }
+        }},
        {"--label", [](auto& o, auto, auto v) { o.label = std::string(v); }},
    };
    return handlers;
@@ -323,6 +333,8 @@ Scenario:
   --step N  --max-connections M max-clients: add N connections per step up to M (1000, file limit)
   --bound-ms MS                 max-clients: latency p95 bound (500)
   --payload-bytes B             size of each published payload, at least (64)
+  --publish MODE                publish: PUBLISH to the classic channels (default); fcall:
+                                FCALL notify_publish (history on in the gateway)
 Measurement and output:
   --server-pid PID              sample the server's RSS and CPU from /proc
   --warmup-ms MS                pause after connecting, before measuring (1000)

@@ -19,6 +19,10 @@ enum class scenario_kind { idle, user, broadcast, single_broadcast, max_clients 
 std::string_view scenario_name(scenario_kind kind);
 
 /// ws://HOST[:PORT][/PATH[?QUERY]]; target is path plus query, "/" at least.
+/// How messages reach Redis: plain PUBLISH (at most once), or FCALL notify_publish (appended to
+/// the target's history stream first, as publishers with reliable delivery do).
+enum class publish_mode { publish, fcall };
+
 struct ws_url {
    std::string host = "127.0.0.1";
    std::uint16_t port = 8080;
@@ -55,6 +59,7 @@ struct bench_options {
    bool progress = false;
    std::chrono::seconds timeout{600};
    std::size_t payload_bytes = 64;
+   publish_mode publish = publish_mode::publish;
    std::string label;
 
    bool uses_tokens() const { return !jwt_secret.empty(); }

@@ -11,6 +11,12 @@ parsed_command_line parse(std::vector<std::string_view> args,
    return parse_command_line(args, env_secret);
 }
 
+TEST(Options, PublishesThroughTheHistoryFunctionOnRequest) {
+   EXPECT_EQ(parse({"--jwt-secret", "s", "--publish", "fcall"}).options.publish,
+             publish_mode::fcall);
+   EXPECT_THROW(parse({"--jwt-secret", "s", "--publish", "xadd"}), option_error);
+}
+
 TEST(Options, DefaultsNeedOnlyAnAuthMethod) {
    bench_options const o = parse({"--jwt-secret", "s"}).options;
    EXPECT_EQ(o.url.host, "127.0.0.1");
@@ -33,6 +39,7 @@ TEST(Options, DefaultsNeedOnlyAnAuthMethod) {
    EXPECT_EQ(o.warmup.count(), 1000);
    EXPECT_EQ(o.timeout.count(), 600);
    EXPECT_EQ(o.payload_bytes, 64u);
+   EXPECT_EQ(o.publish, publish_mode::publish);
    EXPECT_FALSE(o.json);
    EXPECT_FALSE(o.server_pid);
    EXPECT_TRUE(o.uses_tokens());

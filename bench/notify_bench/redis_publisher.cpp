@@ -95,6 +95,21 @@ std::size_t parse_publish_replies(std::string_view bytes, publish_counters& coun
          }
          break;
       }
+      case '$': {
+         // A stream id: "$<n>\r\n<n bytes>\r\n", complete only once all of it is here.
+         std::int64_t length = 0;
+         auto const [end, error] = std::from_chars(line.data(), line.data() + line.size(), length);
+         if (error != std::errc() || end != line.data() + line.size() || length > 1024) {
+            throw std::runtime_error("redis: bad bulk reply");
+         }
+         auto const body = length < 0 ? std::size_t{0} : static_cast<std::size_t>(length) + 2;
+         if (bytes.size() - (line_end + 2) < body) {
+            return used;
+         }
+         ++counters.acknowledged;
+         used = line_end + 2 + body;
+         continue;
+      }
       case '-':
          ++counters.errors;
          last_error = std::string(line.substr(0, 200));
@@ -109,9 +124,10 @@ std::size_t parse_publish_replies(std::string_view bytes, publish_counters& coun
 }
 
 redis_publisher::redis_publisher(event_loop& loop, const host_port& redis,
-                                 std::size_t payload_bytes, std::uint64_t tag)
+                                 std::size_t payload_bytes, std::uint64_t tag, publish_mode mode)
     : loop_(loop)
     , tag_(tag)
+    , mode_(mode)
     , fd_(connect_with_timeout(redis))
     , payload_(payload_bytes) {
    try {
@@ -131,20 +147,28 @@ void redis_publisher::publish_to_user(std::uint64_t user, std::uint64_t seq, std
    channel_.assign("user:");
    char digits[24];
    auto const end = std::to_chars(digits, digits + sizeof digits, user).ptr;
-   channel_.append(digits, end).append(":notifications");
+   channel_.append(digits, end);
+   if (mode_ == publish_mode::publish) {
+      channel_.append(":notifications");
+   }
    append_publish(channel_, user, seq, ts_ns);
 }
 
 void redis_publisher::publish_global(std::uint64_t seq, std::uint64_t ts_ns) {
-   append_publish(global_channel, std::nullopt, seq, ts_ns);
+   append_publish(mode_ == publish_mode::publish ? global_channel : "global", std::nullopt, seq,
+                  ts_ns);
 }
 
-void redis_publisher::append_publish(std::string_view channel, std::optional<std::uint64_t> user,
+void redis_publisher::append_publish(std::string_view target, std::optional<std::uint64_t> user,
                                      std::uint64_t seq, std::uint64_t ts_ns) {
    std::size_t const size = payload_.prepare(seq, ts_ns, user);
-   out_.append("*3\r\n$7\r\nPUBLISH\r\n");
-   append_bulk_header(out_, channel.size());
-   out_.append(channel).append("\r\n");
+   if (mode_ == publish_mode::publish) {
+      out_.append("*3\r\n$7\r\nPUBLISH\r\n");
+   } else {
+      out_.append("*5\r\n$5\r\nFCALL\r\n$14\r\nnotify_publish\r\n$1\r\n1\r\n");
+   }
+   append_bulk_header(out_, target.size());
+   out_.append(target).append("\r\n");
    append_bulk_header(out_, size);
    payload_.append_to(out_);
    out_.append("\r\n");

@@ -1,8 +1,8 @@
 #pragma once
 
-// Publishes notifications over its own Redis connection: PUBLISH commands in raw RESP, pipelined
-// into one buffer and written with as few syscalls as the socket allows; the integer replies are
-// read back and counted.
+// Publishes notifications over its own Redis connection: PUBLISH (or FCALL notify_publish)
+// commands in raw RESP, pipelined into one buffer and written with as few syscalls as the socket
+// allows; the replies (subscriber counts, or stream ids) are read back and counted.
 
 #include "event_loop.hpp"
 #include "options.hpp"
@@ -15,8 +15,8 @@
 namespace notify::bench {
 
 struct publish_counters {
-   std::uint64_t sent = 0;         ///< PUBLISH commands queued
-   std::uint64_t acknowledged = 0; ///< integer replies read
+   std::uint64_t sent = 0;         ///< commands queued
+   std::uint64_t acknowledged = 0; ///< integer (PUBLISH) or stream id (FCALL) replies read
    std::uint64_t errors = 0;       ///< error replies read
    std::uint64_t unheard = 0;      ///< replies of 0: no subscriber got the message
 };
@@ -26,14 +26,15 @@ public:
    /// Connects (blocking, with a timeout) and registers with the loop under `tag`. Throws
    /// std::runtime_error when Redis cannot be reached.
    redis_publisher(event_loop& loop, const host_port& redis, std::size_t payload_bytes,
-                   std::uint64_t tag);
+                   std::uint64_t tag, publish_mode mode = publish_mode::publish);
    ~redis_publisher();
    redis_publisher(const redis_publisher&) = delete;
    redis_publisher& operator=(const redis_publisher&) = delete;
 
-   /// Queues one PUBLISH to user:<user>:notifications; the payload carries seq, ts and u.
+   /// Queues one PUBLISH to user:<user>:notifications (or FCALL notify_publish 1 user:<user>);
+   /// the payload carries seq, ts and u.
    void publish_to_user(std::uint64_t user, std::uint64_t seq, std::uint64_t ts_ns);
-   /// Queues one PUBLISH to global_notifications.
+   /// Queues one PUBLISH to global_notifications (or FCALL notify_publish 1 global).
    void publish_global(std::uint64_t seq, std::uint64_t ts_ns);
    /// Writes what the socket takes now; the rest goes out when it is writable.
    void flush();
@@ -54,7 +55,8 @@ public:
    const std::string& last_error() const { return last_error_; }
 
 private:
-   void append_publish(std::string_view channel, std::optional<std::uint64_t> user,
+   /// `target`: the channel (PUBLISH) or the function's key (FCALL).
+   void append_publish(std::string_view target, std::optional<std::uint64_t> user,
                        std::uint64_t seq, std::uint64_t ts_ns);
    /// Reads once; true when the read filled the buffer, so more may be waiting.
    bool read_replies();
@@ -63,6 +65,7 @@ private:
 
    event_loop& loop_;
    std::uint64_t tag_;
+   publish_mode mode_;
    int fd_ = -1;
    bool watching_writes_ = false;
    bool watching_replies_ = true;
@@ -75,9 +78,9 @@ private:
    std::string last_error_;
 };
 
-/// Parses complete RESP replies to PUBLISH at the start of `bytes`: integers and errors (the
-/// latter's text goes to last_error). Returns bytes used; throws std::runtime_error on anything
-/// else.
+/// Parses complete RESP replies to PUBLISH or FCALL notify_publish at the start of `bytes`:
+/// integers, bulk strings (stream ids) and errors (the latter's text goes to last_error).
+/// Returns bytes used; throws std::runtime_error on anything else.
 std::size_t parse_publish_replies(std::string_view bytes, publish_counters& counters,
                                   std::string& last_error);
 

@@ -47,8 +47,8 @@ bench_report scenario_runner::run() {
    try {
       pool_ = std::make_unique<connection_pool>(loop_, *this, options_);
       if (options_.scenario != scenario_kind::idle) {
-         publisher_ = std::make_unique<redis_publisher>(loop_, options_.redis,
-                                                        options_.payload_bytes, publisher_tag);
+         publisher_ = std::make_unique<redis_publisher>(
+             loop_, options_.redis, options_.payload_bytes, publisher_tag, options_.publish);
       }
       switch (options_.scenario) {
       case scenario_kind::idle:
