@@ -60,7 +60,9 @@ void websocket_session::set_delivery_options(delivery_options options) {
 
 std::optional<stream_id> websocket_session::live_position(std::size_t stream) const {
    auto const& cursor = cursors_[stream];
-   if (cursor.current() != history::stream_cursor::state::live) {
+   // A slow consumer being closed takes no more messages: its position stands still.
+   if (phase_ != phase::open || slow_consumer_ ||
+       cursor.current() != history::stream_cursor::state::live) {
       return std::nullopt;
    }
    return cursor.position();

@@ -35,7 +35,7 @@ TEST(stream_watermark, forgets_when_the_link_is_lost) {
 
 TEST(stream_watermark, a_stream_that_may_have_expired_needs_a_read) {
    stream_watermark watermark;
-   watermark.observe({now_ms - 23 * 3'600'000, 0});
+   watermark.observe({now_ms - std::uint64_t{23} * 3'600'000, 0});
    EXPECT_TRUE(watermark.start_position(day, now).has_value());
    watermark.observe({now_ms - day.count() + 30'000, 0}); // within the clock margin
    EXPECT_TRUE(watermark.start_position(day, now).has_value()) << "newer one counts";
