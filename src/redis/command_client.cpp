@@ -192,6 +192,7 @@ private:
          handler(ec, reply{});
          return;
       }
+      last_answer_ = clock::now();
       backoff_.reset(); // an answer, any answer, proves the link works
       if (!healthy_) {
          healthy_ = true;
@@ -205,7 +206,7 @@ private:
          return;
       }
       deadline_armed_ = true;
-      deadline_timer_.expires_at(in_flight_.front()->deadline);
+      deadline_timer_.expires_at(head_deadline());
       deadline_timer_.async_wait([weak = weak_from_this()](error_code ec) {
          if (auto self = weak.lock()) {
             self->deadline_armed_ = false;
@@ -216,8 +217,15 @@ private:
       });
    }
 
+   /// A long pipeline (a reconnect storm's reads) is answered one by one for longer than the
+   /// timeout: the link is dead only when the oldest request's time is up and nothing has been
+   /// answered for as long.
+   clock::time_point head_deadline() const {
+      return std::max(in_flight_.front()->deadline, last_answer_ + settings_.connect_timeout);
+   }
+
    void check_deadline() {
-      if (!in_flight_.empty() && in_flight_.front()->deadline <= clock::now()) {
+      if (!in_flight_.empty() && head_deadline() <= clock::now()) {
          report_down("no answer within " + std::to_string(settings_.connect_timeout.count()) +
                      " ms");
          link_.drop();
@@ -243,6 +251,7 @@ private:
    link_holder link_;
    state link_state_ = state::down;
    clock::time_point next_attempt_{};
+   clock::time_point last_answer_{};
    std::deque<request_ptr> waiting_;   ///< queued while the link is being established
    std::deque<request_ptr> in_flight_; ///< sent, answered in this order
    bool stopped_ = false;

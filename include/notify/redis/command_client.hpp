@@ -17,10 +17,11 @@ namespace notify::redis {
 /// Plain request/response client (session lookups, history reads), on a connection of its own,
 /// never the subscriber's. Connects lazily on the first request. When the link is down, the next
 /// request tries again, but no more often than a backoff allows: requests in between fail at once
-/// with errc::not_connected, so a dead Redis costs callers nothing but a fast error. A request
-/// unanswered after settings.connect_timeout fails with boost::asio::error::timed_out and drops the
-/// link (a Redis that cannot answer a GET in that time is not healthy). Use from one executor
-/// (thread) only. Handlers are never called from inside get().
+/// with errc::not_connected, so a dead Redis costs callers nothing but a fast error. When the
+/// oldest request has waited settings.connect_timeout and no answer came for as long, the link is
+/// dropped and every request on it fails with boost::asio::error::timed_out (a Redis that answers
+/// nothing in that time is not healthy; one still working through a long pipeline is). Use from
+/// one executor (thread) only. Handlers are never called from inside get().
 class command_client {
 public:
    using get_handler =

@@ -2,6 +2,7 @@
 #include "notify/redis/error.hpp"
 #include "support/redis_server.hpp"
 
+#include <algorithm>
 #include <boost/asio/error.hpp>
 #include <gtest/gtest.h>
 
@@ -148,6 +149,33 @@ TEST_F(command_client_live, an_unanswered_request_times_out_and_drops_the_link) 
    auto const recovered = get(client, "k");
    EXPECT_EQ(recovered.ec, error_code()) << recovered.ec->message();
    EXPECT_EQ(recovered.value, "v");
+}
+
+TEST_F(command_client_live, a_long_pipeline_still_being_answered_is_not_a_dead_link) {
+   NOTIFY_REQUIRE_REDIS_SERVER();
+   redis_server server;
+   auto config = server.settings();
+   config.connect_timeout = 200ms;
+   command_client client(io.get_executor(), config);
+   ASSERT_EQ(get(client, "k").ec, error_code());
+   // Eight BLPOPs in one pipeline, answered one every 60 ms as another client pushes: the last
+   // answer comes ~480 ms after they were all sent, well past the timeout, while answers keep
+   // arriving.
+   std::vector<std::optional<error_code>> results(8);
+   for (auto& result : results) {
+      client.command({"BLPOP", "queue", "0"},
+                     [&result](error_code ec, const reply&) { result = ec; });
+   }
+   for (std::size_t pushed = 0; pushed < results.size(); ++pushed) {
+      test::run_for(io, 60ms);
+      server.command({"RPUSH", "queue", std::to_string(pushed)});
+   }
+   EXPECT_TRUE(run_until(
+       io, [&] { return std::all_of(results.begin(), results.end(), [](auto& r) { return r; }); },
+       3s));
+   for (auto const& result : results) {
+      EXPECT_EQ(result, error_code()) << (result ? result->message() : "no answer");
+   }
 }
 
 TEST_F(command_client_live, wrong_type_is_a_protocol_error_not_a_value) {
