@@ -139,9 +139,15 @@ void websocket_session::on_read(std::size_t stream, bool tail, error_code ec,
    p.in_flight[stream] = false;
    if (phase_ == phase::joining) {
       if (ec) {
-         // Where the connection starts is unknown: it gets what arrives, without repair.
          home_.metrics().history_read_failures.add(1);
-         cursors_[stream].stop_tracking();
+         if (tail) {
+            // Where the connection starts is unknown: it gets what arrives, without repair.
+            cursors_[stream].stop_tracking();
+         } else {
+            // The client's position is known: read again after auth_ok, holding what arrives.
+            p.failed[stream] = true;
+            p.retry_at = steady_clock::now() + read_retry_delay;
+         }
       } else {
          p.initial[stream] = std::move(outcome);
          p.initial_tail[stream] = tail;
@@ -273,7 +279,7 @@ void websocket_session::finish_joining() {
          auto const outcome = std::move(p.initial[stream]);
          apply_read(stream, p.initial_tail[stream], *outcome);
       } else if (asked && cursors_[stream].current() == history::stream_cursor::state::untracked) {
-         // History off, an id with '}', or Redis unreadable at the start: nothing to resume.
+         // History off, or an id with '}': nothing to resume.
          auto const after = p.resume[stream] ? parse_stream_id(*p.resume[stream]) : std::nullopt;
          signal_gap(stream, {after.value_or(cursors_[stream].position()), stream_id{},
                              history::gap_reason::unavailable});

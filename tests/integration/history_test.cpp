@@ -282,6 +282,33 @@ TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconne
                total, plain_received, ids.size());
 }
 
+TEST_F(history_test, a_resume_redis_cannot_answer_yet_is_read_again_not_given_up) {
+   start_history_gateway({"--set", "redis.connect_timeout_ms=300"});
+   auto first = connect_with("17", "");
+   for (int n = 0; n < 3; ++n) {
+      publish_with_history("user:17", numbered(n));
+   }
+   auto const seen = read_sequence(*first, 0, 3);
+   ASSERT_EQ(seen.size(), 3U);
+   first.reset();
+   for (int n = 3; n < 8; ++n) {
+      publish_with_history("user:17", numbered(n));
+   }
+   redis_->pause(); // the resume read goes unanswered and times out
+   auto resumed = std::make_unique<ws_client>();
+   ASSERT_TRUE(resumed->connect("127.0.0.1", port(),
+                                "/ws?token=" + token_for("17") +
+                                    "&format=envelope&resume_user=" + seen.back()))
+       << resumed->last_error();
+   auto const ok = read_json(*resumed);
+   EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
+   redis_->resume();
+   read_sequence(*resumed, 3, 5); // not a gap: read again once Redis answers
+   publish_with_history("user:17", numbered(8));
+   read_sequence(*resumed, 8, 1);
+   EXPECT_EQ(resumed->read_message(std::chrono::milliseconds(300)), std::nullopt);
+}
+
 /// How many XREVRANGE calls Redis has served: each is a connection reading where a stream ends.
 long tail_reads(redis_server& redis) {
    auto const stats = redis.command({"INFO", "commandstats"}).str;
