@@ -365,9 +365,12 @@ export class NotifyClient extends EventTarget {
          return this.#emit('notification', message.data);
       }
       if (this.#resume && type === 'gap') {
-         if (message.stream === 'user' || message.stream === 'global') {
-            // What follows continues after `until`; 0-0 is "the stream starts over".
-            this.#advance(message.stream, message.until === '0-0' ? null : message.until);
+         // What follows continues after `until` (0-0: the stream started over, and resuming
+         // from 0-0 gets all of the new one). "unavailable" says nothing of where the stream is:
+         // the position stays, so a later connection can still resume from it.
+         if ((message.stream === 'user' || message.stream === 'global') &&
+             message.reason !== 'unavailable' && typeof message.until === 'string') {
+            this.#advance(message.stream, message.until);
          }
          return this.#emit('gap', {
             stream: message.stream,

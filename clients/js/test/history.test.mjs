@@ -127,6 +127,28 @@ describe('history with notify_publish', SUITE, () => {
       assert.deepEqual(second.recorder.notifications, [{ n: 'kept' }]);
    });
 
+   test('after a stream started over, what it gets while away is not lost', TEST, async () => {
+      const storage = memoryStorage();
+      const first = makeClient({ positionStorage: storage });
+      await first.client.connect();
+      await publishWithNodeRedis('old');
+      await first.recorder.waitForNotifications(1);
+      first.client.close();
+      await nodeRedis.sendCommand(['DEL', 'notify:{user:77}:history']); // as if it expired
+      const second = makeClient({ positionStorage: storage });
+      await second.client.connect();
+      await waitFor(() => second.gaps.length === 1, 5000, 'a gap event');
+      assert.equal(second.gaps[0].reason, 'expired');
+      assert.equal(second.client.positions.user, '0-0');
+      second.client.close();
+      await publishWithIoredis('while away');
+      const third = makeClient({ positionStorage: storage });
+      await third.client.connect();
+      await third.recorder.waitForNotifications(1);
+      assert.deepEqual(third.recorder.notifications, [{ n: 'while away' }]);
+      assert.deepEqual(third.gaps, []);
+   });
+
    test('a payload that is not JSON is refused to the publisher', TEST, async () => {
       await assert.rejects(
          ioredis.call('FCALL', 'notify_publish', 1, 'user:77', 'not json'),
