@@ -10,6 +10,10 @@ stream_cursor::verdict stream_cursor::on_live(routing::stream_position const& me
    switch (state_) {
    case state::untracked:
       return verdict::deliver;
+   case state::anchoring:
+      position_ = message.id;
+      state_ = state::live;
+      return verdict::deliver;
    case state::reading:
       return verdict::hold;
    case state::live:

@@ -141,8 +141,8 @@ void websocket_session::on_read(std::size_t stream, bool tail, error_code ec,
       if (ec) {
          home_.metrics().history_read_failures.add(1);
          if (tail) {
-            // Where the connection starts is unknown: it gets what arrives, without repair.
-            cursors_[stream].stop_tracking();
+            // Where the stream ends is unknown: the first message to arrive tells.
+            cursors_[stream].start_anchoring();
          } else {
             // The client's position is known: read again after auth_ok, holding what arrives.
             p.failed[stream] = true;
@@ -298,6 +298,10 @@ void websocket_session::repair_history() {
       auto& cursor = cursors_[stream];
       switch (cursor.current()) {
       case history::stream_cursor::state::untracked:
+         break;
+      case history::stream_cursor::state::anchoring:
+         // Nothing arrived before the link was lost: what was published meanwhile is unknown.
+         signal_gap(stream, {stream_id{}, stream_id{}, history::gap_reason::unavailable});
          break;
       case history::stream_cursor::state::live:
          cursor.restart_reading();

@@ -5,6 +5,7 @@
 #include "gateway_fixture.hpp"
 
 #include <csignal>
+#include <set>
 
 namespace notify::test {
 namespace {
@@ -61,6 +62,19 @@ protected:
          ids.push_back(message.value("id", ""));
       }
       return ids;
+   }
+
+   /// Connects while Redis answers nothing, so the start read times out; auth_ok still comes.
+   std::unique_ptr<ws_client> connect_while_redis_is_frozen(const std::string& user_id) {
+      redis_->pause();
+      auto client = std::make_unique<ws_client>();
+      EXPECT_TRUE(client->connect("127.0.0.1", port(),
+                                  "/ws?token=" + token_for(user_id) + "&format=envelope"))
+          << client->last_error();
+      auto const ok = read_json(*client);
+      EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
+      redis_->resume();
+      return client;
    }
 
    static std::string numbered(int n) { return R"({"n":)" + std::to_string(n) + "}"; }
@@ -307,6 +321,36 @@ TEST_F(history_test, a_resume_redis_cannot_answer_yet_is_read_again_not_given_up
    publish_with_history("user:17", numbered(8));
    read_sequence(*resumed, 8, 1);
    EXPECT_EQ(resumed->read_message(std::chrono::milliseconds(300)), std::nullopt);
+}
+
+TEST_F(history_test, a_start_redis_cannot_read_is_taken_from_the_first_message) {
+   start_history_gateway({"--set", "redis.connect_timeout_ms=300"});
+   auto client = connect_while_redis_is_frozen("18");
+   for (int n = 0; n < 3; ++n) {
+      publish_with_history("user:18", numbered(n));
+   }
+   read_sequence(*client, 0, 3);
+   EXPECT_EQ(client->read_message(std::chrono::milliseconds(300)), std::nullopt);
+}
+
+TEST_F(history_test, losing_redis_before_that_first_message_is_signalled_as_a_gap) {
+   start_history_gateway({"--set", "redis.connect_timeout_ms=300"});
+   auto client = connect_while_redis_is_frozen("19");
+   redis_->crash_and_restart(); // whatever is published until the gateway is back is unknown
+   std::set<std::string> streams;
+   for (int signal = 0; signal < 2; ++signal) { // neither stream's start was read
+      auto const gap = read_json(*client, std::chrono::seconds(10));
+      EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
+      EXPECT_EQ(gap.value("reason", ""), "unavailable") << gap.dump();
+      streams.insert(gap.value("stream", ""));
+   }
+   EXPECT_EQ(streams, (std::set<std::string>{"user", "global"}));
+   // The library is loaded again once the gateway is back (Redis lost it with the restart).
+   ASSERT_TRUE(eventually([&] {
+      return redis_->command({"FCALL", "notify_publish", "1", "user:19", numbered(0)}).type ==
+             redis::reply::kind::string;
+   }));
+   read_sequence(*client, 0, 1);
 }
 
 /// How many XREVRANGE calls Redis has served: each is a connection reading where a stream ends.

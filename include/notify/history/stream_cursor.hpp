@@ -50,12 +50,15 @@ struct read_outcome {
 /// One connection's place in one stream: sans-I/O, the session does the reading and writing.
 ///
 /// untracked: no history for this stream; every message is delivered as it comes.
+/// anchoring: where the stream ended at connect could not be read; the first message to arrive
+/// is delivered and becomes the position (nothing published after auth_ok arrives before it,
+/// while the Redis subscription holds; if it is lost first, the session signals the gap).
 /// reading: a read is in flight; live messages are held by the session until it completes.
 /// live: every message whose previous id is the position is delivered and becomes the
 /// position; an older one is a duplicate; any other one means something was missed.
 class stream_cursor {
 public:
-   enum class state : std::uint8_t { untracked, reading, live };
+   enum class state : std::uint8_t { untracked, anchoring, reading, live };
    enum class verdict : std::uint8_t {
       deliver,   ///< in order: send it (the position moved)
       duplicate, ///< at or before the position: already sent
@@ -74,6 +77,7 @@ public:
    /// A read from the current position starts again (after a lost link or held overflow).
    void restart_reading() { state_ = state::reading; }
    void stop_tracking() { state_ = state::untracked; }
+   void start_anchoring() { state_ = state::anchoring; }
 
    verdict on_live(routing::stream_position const& message);
 

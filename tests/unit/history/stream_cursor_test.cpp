@@ -54,6 +54,16 @@ TEST(stream_cursor, untracked_streams_deliver_everything) {
    EXPECT_EQ(cursor.on_live({id(5), id(1)}), verdict::deliver);
 }
 
+TEST(stream_cursor, without_a_start_the_first_message_to_arrive_becomes_the_position) {
+   stream_cursor cursor;
+   cursor.start_anchoring();
+   EXPECT_EQ(cursor.on_live({id(7), id(4)}), verdict::deliver) << "whatever came before it";
+   EXPECT_EQ(cursor.current(), stream_cursor::state::live);
+   EXPECT_EQ(cursor.position(), id(7));
+   EXPECT_EQ(cursor.on_live({id(7), id(4)}), verdict::duplicate);
+   EXPECT_EQ(cursor.on_live({id(9), id(8)}), verdict::gap) << "from then on, in order or a read";
+}
+
 TEST(stream_cursor, a_fresh_connection_starts_at_the_tail) {
    stream_cursor cursor;
    cursor.start_reading({});
