@@ -35,6 +35,7 @@
 // cleanly at the end (a sanitizer report), 2 when it cannot run, 3 past the hard deadline (then
 // everything it started is killed by PID).
 
+#include "chaos_watchdog.hpp"
 #include "notify/auth/jwt.hpp"
 #include "notify/common/stream_id.hpp"
 #include "support/gateway_process.hpp"
@@ -129,30 +130,9 @@ std::string id_text(stream_id id) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Watchdog: past the hard deadline, kill what we started (by PID) and exit.
+// The hard deadline's guard (chaos_watchdog.hpp).
 
-std::atomic<pid_t> watched_redis_pid{0};
-std::atomic<pid_t> watched_gateway_pid{0};
-std::atomic<bool> run_finished{false};
-
-void start_watchdog() {
-   std::thread([] {
-      while (!run_finished.load()) {
-         if (clock_type::now() - run_started > hard_deadline) {
-            std::cerr << "history_chaos: hard deadline of " << hard_deadline.count()
-                      << " s reached; killing the gateway and redis-server\n";
-            for (pid_t const pid : {watched_gateway_pid.load(), watched_redis_pid.load()}) {
-               if (pid > 0) {
-                  ::kill(pid, SIGCONT);
-                  ::kill(pid, SIGKILL);
-               }
-            }
-            std::_Exit(3);
-         }
-         std::this_thread::sleep_for(100ms);
-      }
-   }).detach();
-}
+notify::chaos::watchdog run_watchdog{"history_chaos", run_started, hard_deadline};
 
 // ---------------------------------------------------------------------------------------------
 // Ground truth: what each FCALL returned, per target, in publish order.
@@ -1173,7 +1153,7 @@ std::unique_ptr<gateway_process> start_gateway(std::uint16_t redis_port) {
        args, env_list{{"NOTIFY_JWT_SECRET", std::string(jwt_secret)},
                       {"REDIS_HOST", "127.0.0.1"},
                       {"REDIS_PORT", std::to_string(redis_port)}});
-   watched_gateway_pid = gateway->pid();
+   run_watchdog.watch_gateway(gateway->pid());
    if (!gateway->wait_for_log("function library loaded", 15s)) {
       throw std::runtime_error("the gateway did not load its function library; its log:\n" +
                                gateway->log_text());
@@ -1194,7 +1174,7 @@ std::string keep_logs(std::vector<std::unique_ptr<gateway_process>> const& gatew
 }
 
 int run() {
-   start_watchdog();
+   run_watchdog.start();
    std::signal(SIGPIPE, SIG_IGN);
    if (!redis_server::available()) {
       std::cerr << "history_chaos: redis-server not found\n";
@@ -1204,7 +1184,7 @@ int run() {
    std::cout << "history_chaos: seed " << seed << " (HISTORY_CHAOS_SEED overrides)\n" << std::flush;
 
    redis_server redis(redis_server::options{.password = {}, .append_only = true});
-   watched_redis_pid = redis.pid();
+   run_watchdog.watch_redis(redis.pid());
    std::vector<std::unique_ptr<gateway_process>> gateways;
    gateways.push_back(start_gateway(redis.port()));
    gateway_port = gateways.back()->port();
@@ -1258,7 +1238,7 @@ int run() {
       ::kill(redis.pid(), SIGKILL); // not reaped yet: the PID cannot be reused before restart
       std::this_thread::sleep_for(redis_down);
       redis.crash_and_restart();
-      watched_redis_pid = redis.pid();
+      run_watchdog.watch_redis(redis.pid());
       ++redis_kills;
       std::cout << "history_chaos: +" << ms_since_start(clock_type::now()) << " ms redis kill -9 #"
                 << redis_kills << ", down " << redis_down.count() << " ms\n"
@@ -1478,7 +1458,7 @@ int run() {
                 << (log.size() > 3000 ? log.substr(log.size() - 3000) : log) << "\n";
    }
    std::cout << (failures.empty() ? "PASS" : "FAIL") << "\n" << std::flush;
-   run_finished = true;
+   run_watchdog.finish();
    return failures.empty() ? 0 : 1;
 }
 
@@ -1489,7 +1469,7 @@ int main() {
       return run();
    } catch (std::exception const& e) {
       std::cerr << "history_chaos: " << e.what() << "\n";
-      run_finished = true;
+      run_watchdog.finish();
       return 2;
    }
 }

@@ -9,6 +9,7 @@
 // subscriber's copy, and a SIGKILL between the two writes loses the copy. Messages answered
 // within a few milliseconds of a kill are therefore counted apart, not as losses.
 
+#include "chaos_watchdog.hpp"
 #include "notify/auth/jwt.hpp"
 #include "support/gateway_process.hpp"
 #include "support/http_get.hpp"
@@ -293,30 +294,9 @@ private:
 };
 
 // ---------------------------------------------------------------------------------------------
-// Watchdog: past the hard deadline, kill what we started (by PID) and exit.
+// The hard deadline's guard (chaos_watchdog.hpp).
 
-std::atomic<pid_t> watched_redis_pid{0};
-std::atomic<pid_t> watched_gateway_pid{0};
-std::atomic<bool> run_finished{false};
-
-void start_watchdog() {
-   std::thread([] {
-      while (!run_finished.load()) {
-         if (clock_type::now() - run_started > hard_deadline) {
-            std::cerr << "redis_chaos: hard deadline of " << hard_deadline.count()
-                      << " s reached; killing the gateway and redis-server\n";
-            for (pid_t const pid : {watched_gateway_pid.load(), watched_redis_pid.load()}) {
-               if (pid > 0) {
-                  ::kill(pid, SIGCONT);
-                  ::kill(pid, SIGKILL);
-               }
-            }
-            std::_Exit(3);
-         }
-         std::this_thread::sleep_for(100ms);
-      }
-   }).detach();
-}
+notify::chaos::watchdog run_watchdog{"redis_chaos", run_started, hard_deadline};
 
 // ---------------------------------------------------------------------------------------------
 // The run
@@ -389,20 +369,20 @@ long long median(std::vector<long long> values) {
 }
 
 int run() {
-   start_watchdog();
+   run_watchdog.start();
    if (!redis_server::available()) {
       std::cerr << "redis_chaos: redis-server not found\n";
       return 2;
    }
    redis_server redis;
-   watched_redis_pid = redis.pid();
+   run_watchdog.watch_redis(redis.pid());
    gateway_process gateway(
        {"--threads", "2", "--set",
         "redis.health_check_interval_ms=" + std::to_string(health_check_interval.count())},
        {{"NOTIFY_JWT_SECRET", std::string(jwt_secret)},
         {"REDIS_HOST", "127.0.0.1"},
         {"REDIS_PORT", std::to_string(redis.port())}});
-   watched_gateway_pid = gateway.pid();
+   run_watchdog.watch_gateway(gateway.pid());
    auto const ready_by = clock_type::now() + 10s;
    while (http_get(gateway.port(), "/readyz").status != 200 && clock_type::now() < ready_by) {
       std::this_thread::sleep_for(20ms);
@@ -428,7 +408,7 @@ int run() {
       ::kill(redis.pid(), SIGKILL);
       std::this_thread::sleep_for(300ms + 60ms * i); // down 0.3 .. 0.84 s
       redis.restart();
-      watched_redis_pid = redis.pid();
+      run_watchdog.watch_redis(redis.pid());
       f.redis_back = clock_type::now();
       faults.push_back(f);
       wait_all_fresh(clients, f.redis_back, recovery_wait_limit);
@@ -627,7 +607,7 @@ int run() {
                 << (log.size() > 4000 ? log.substr(log.size() - 4000) : log) << "\n";
    }
    std::cout << (failures.empty() ? "PASS" : "FAIL") << "\n";
-   run_finished = true;
+   run_watchdog.finish();
    return failures.empty() ? 0 : 1;
 }
 
@@ -638,7 +618,7 @@ int main() {
       return run();
    } catch (std::exception const& e) {
       std::cerr << "redis_chaos: " << e.what() << "\n";
-      run_finished = true;
+      run_watchdog.finish();
       return 2;
    }
 }

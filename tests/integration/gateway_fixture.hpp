@@ -129,6 +129,29 @@ protected:
       return client;
    }
 
+   /// An envelope-format client of `user_id` (`query`: more URL parameters, such as
+   /// "&resume_user=..."); auth_ok already read.
+   std::unique_ptr<ws_client> connect_envelope(const std::string& user_id,
+                                               const std::string& query = "") {
+      auto client = std::make_unique<ws_client>();
+      EXPECT_TRUE(client->connect("127.0.0.1", port(),
+                                  "/ws?token=" + token_for(user_id) + "&format=envelope" + query))
+          << client->last_error();
+      auto const ok = read_json(*client);
+      EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
+      return client;
+   }
+
+   /// The next message as JSON; {"type":"nothing"} after `timeout` of silence.
+   static nlohmann::json read_json(ws_client& client,
+                                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+      auto const text = client.read_message(timeout);
+      if (!text) {
+         return nlohmann::json{{"type", "nothing"}};
+      }
+      return nlohmann::json::parse(*text, nullptr, false);
+   }
+
    /// A connected client that has not authenticated.
    std::unique_ptr<ws_client> connect_anonymous() {
       auto client = std::make_unique<ws_client>();

@@ -29,25 +29,6 @@ protected:
       return answer.str;
    }
 
-   std::unique_ptr<ws_client> connect_with(const std::string& user_id, const std::string& query) {
-      auto client = std::make_unique<ws_client>();
-      EXPECT_TRUE(client->connect("127.0.0.1", port(),
-                                  "/ws?token=" + token_for(user_id) + "&format=envelope" + query))
-          << client->last_error();
-      auto const ok = read_json(*client);
-      EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
-      return client;
-   }
-
-   static nlohmann::json read_json(ws_client& client,
-                                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-      auto const text = client.read_message(timeout);
-      if (!text) {
-         return nlohmann::json{{"type", "nothing"}};
-      }
-      return nlohmann::json::parse(*text, nullptr, false);
-   }
-
    /// Reads `count` messages; each must be {"type":"message"} with data.n in order from `first`.
    static std::vector<std::string> read_sequence(ws_client& client, int first, int count) {
       std::vector<std::string> ids;
@@ -83,7 +64,7 @@ protected:
 TEST_F(history_test, notify_publish_reaches_plain_and_envelope_clients) {
    start_history_gateway();
    auto plain = connect_as("42");
-   auto envelope = connect_with("42", "");
+   auto envelope = connect_envelope("42", "");
    auto const id = publish_with_history("user:42", R"({"text":"hi"})");
    EXPECT_EQ(plain->read_message(), R"({"text":"hi"})") << "payload verbatim for old clients";
    auto const message = read_json(*envelope);
@@ -110,7 +91,7 @@ TEST_F(history_test, notify_publish_reaches_plain_and_envelope_clients) {
 
 TEST_F(history_test, a_client_resumes_with_everything_it_missed_once_and_in_order) {
    start_history_gateway();
-   auto first = connect_with("7", "");
+   auto first = connect_envelope("7", "");
    for (int n = 0; n < 5; ++n) {
       publish_with_history("user:7", numbered(n));
    }
@@ -120,7 +101,7 @@ TEST_F(history_test, a_client_resumes_with_everything_it_missed_once_and_in_orde
    for (int n = 5; n < 25; ++n) {
       publish_with_history("user:7", numbered(n));
    }
-   auto resumed = connect_with("7", "&resume_user=" + seen.back());
+   auto resumed = connect_envelope("7", "&resume_user=" + seen.back());
    read_sequence(*resumed, 5, 20);
    publish_with_history("user:7", numbered(25));
    read_sequence(*resumed, 25, 1);
@@ -161,7 +142,7 @@ TEST_F(history_test, a_gap_that_cannot_be_filled_is_signalled_first) {
    }
    // entries 1..3 gone (as trimming would do to old ones)
    redis_->command({"XDEL", "notify:{user:9}:history", ids[1], ids[2], ids[3]});
-   auto client = connect_with("9", "&resume_user=" + ids[0]);
+   auto client = connect_envelope("9", "&resume_user=" + ids[0]);
    auto const gap = read_json(*client);
    EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
    EXPECT_EQ(gap.value("stream", ""), "user");
@@ -172,7 +153,7 @@ TEST_F(history_test, a_gap_that_cannot_be_filled_is_signalled_first) {
    EXPECT_EQ(metric_value(port(), R"(notify_history_gaps_total{reason="trimmed"})"), 1);
 
    // a position the stream never had
-   auto lost = connect_with("9", "&resume_user=99999999999999-0");
+   auto lost = connect_envelope("9", "&resume_user=99999999999999-0");
    auto const unknown = read_json(*lost);
    EXPECT_EQ(unknown.value("type", ""), "gap") << unknown.dump();
    EXPECT_EQ(unknown.value("reason", ""), "unknown_position");
@@ -180,7 +161,7 @@ TEST_F(history_test, a_gap_that_cannot_be_filled_is_signalled_first) {
 
    // an expired stream
    redis_->command({"DEL", "notify:{user:9}:history"});
-   auto late = connect_with("9", "&resume_user=" + ids[5]);
+   auto late = connect_envelope("9", "&resume_user=" + ids[5]);
    auto const expired = read_json(*late);
    EXPECT_EQ(expired.value("reason", ""), "expired") << expired.dump();
 }
@@ -191,7 +172,7 @@ TEST_F(history_test, past_the_replay_limit_the_newest_come_after_a_gap) {
    for (int n = 0; n < 10; ++n) {
       ids.push_back(publish_with_history("user:15", numbered(n)));
    }
-   auto client = connect_with("15", "&resume_user=" + ids[0]);
+   auto client = connect_envelope("15", "&resume_user=" + ids[0]);
    auto const gap = read_json(*client);
    EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
    EXPECT_EQ(gap.value("reason", ""), "replay_limit");
@@ -202,7 +183,7 @@ TEST_F(history_test, past_the_replay_limit_the_newest_come_after_a_gap) {
 
 TEST_F(history_test, resuming_without_history_is_told_it_is_unavailable) {
    start_gateway({"--set", "history.enabled=false"});
-   auto client = connect_with("16", "&resume_user=1796637297740-0");
+   auto client = connect_envelope("16", "&resume_user=1796637297740-0");
    auto const gap = read_json(*client);
    EXPECT_EQ(gap.value("type", ""), "gap") << gap.dump();
    EXPECT_EQ(gap.value("reason", ""), "unavailable");
@@ -213,7 +194,7 @@ TEST_F(history_test, resuming_without_history_is_told_it_is_unavailable) {
 
 TEST_F(history_test, a_bad_resume_position_gets_a_clear_error) {
    start_history_gateway();
-   auto client = connect_with("10", "&resume_user=yesterday");
+   auto client = connect_envelope("10", "&resume_user=yesterday");
    auto const error = read_json(*client);
    EXPECT_EQ(error.value("type", ""), "error") << error.dump();
    EXPECT_EQ(error.value("code", ""), "invalid_resume");
@@ -223,7 +204,7 @@ TEST_F(history_test, a_bad_resume_position_gets_a_clear_error) {
 
 TEST_F(history_test, a_retried_publish_with_the_same_message_id_is_delivered_once) {
    start_history_gateway();
-   auto client = connect_with("11", "");
+   auto client = connect_envelope("11", "");
    auto const id = publish_with_history("user:11", numbered(0), "order-17-shipped");
    EXPECT_EQ(publish_with_history("user:11", numbered(0), "order-17-shipped"), id);
    publish_with_history("user:11", numbered(1));
@@ -234,7 +215,7 @@ TEST_F(history_test, a_retried_publish_with_the_same_message_id_is_delivered_onc
 TEST_F(history_test, the_gateway_repairs_what_its_own_redis_link_missed) {
    start_history_gateway();
    auto plain = connect_as("12");
-   auto envelope = connect_with("12", "");
+   auto envelope = connect_envelope("12", "");
    publish_with_history("user:12", numbered(0));
    EXPECT_EQ(plain->read_message(), numbered(0));
    read_sequence(*envelope, 0, 1);
@@ -259,7 +240,7 @@ TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconne
        std::make_unique<redis_server>(redis_server::options{.password = {}, .append_only = true});
    start_history_gateway();
    auto plain = connect_as("14");
-   auto envelope = connect_with("14", "");
+   auto envelope = connect_envelope("14", "");
    constexpr int total = 300;
    int published = 0;
    for (int crash = 0; crash < 3; ++crash) {
@@ -298,7 +279,7 @@ TEST_F(history_test, redis_killed_and_restarted_loses_nothing_and_nobody_reconne
 
 TEST_F(history_test, a_resume_redis_cannot_answer_yet_is_read_again_not_given_up) {
    start_history_gateway({"--set", "redis.connect_timeout_ms=300"});
-   auto first = connect_with("17", "");
+   auto first = connect_envelope("17", "");
    for (int n = 0; n < 3; ++n) {
       publish_with_history("user:17", numbered(n));
    }
@@ -365,7 +346,7 @@ long tail_reads(redis_server& redis) {
 
 TEST_F(history_test, new_connections_start_where_the_gateway_already_is_without_reading) {
    start_history_gateway({"--threads", "1"});
-   auto first = connect_with("30", "");
+   auto first = connect_envelope("30", "");
    EXPECT_EQ(tail_reads(*redis_), 2) << "the first connection reads both streams' tails";
    publish_with_history("global", numbered(0));
    read_sequence(*first, 0, 1);
@@ -374,11 +355,11 @@ TEST_F(history_test, new_connections_start_where_the_gateway_already_is_without_
    // Other users: only their own stream is read; the global position is the shard's.
    std::vector<std::unique_ptr<ws_client>> others;
    for (int user = 31; user < 41; ++user) {
-      others.push_back(connect_with(std::to_string(user), ""));
+      others.push_back(connect_envelope(std::to_string(user), ""));
    }
    EXPECT_EQ(tail_reads(*redis_), before + 10);
    // The same user again: the live connection knows where the user's stream is.
-   auto second = connect_with("30", "");
+   auto second = connect_envelope("30", "");
    EXPECT_EQ(tail_reads(*redis_), before + 10);
 
    // Each still gets exactly what is published after its auth_ok, in order.
@@ -395,7 +376,7 @@ TEST_F(history_test, new_connections_start_where_the_gateway_already_is_without_
 
 TEST_F(history_test, a_client_resumes_on_another_gateway_after_a_kill) {
    start_history_gateway();
-   auto client = connect_with("13", "");
+   auto client = connect_envelope("13", "");
    publish_with_history("user:13", numbered(0));
    auto const seen = read_sequence(*client, 0, 1);
    ASSERT_EQ(seen.size(), 1U);
@@ -406,7 +387,7 @@ TEST_F(history_test, a_client_resumes_on_another_gateway_after_a_kill) {
       publish_with_history("user:13", numbered(n));
    }
    start_history_gateway(); // a new process, another port: as another instance would be
-   auto resumed = connect_with("13", "&resume_user=" + seen.back());
+   auto resumed = connect_envelope("13", "&resume_user=" + seen.back());
    read_sequence(*resumed, 1, 10);
    EXPECT_EQ(resumed->read_message(std::chrono::milliseconds(300)), std::nullopt);
 }

@@ -98,24 +98,6 @@ protected:
       ASSERT_TRUE(gateway_->wait_for_log("function library loaded")) << gateway_->log_text();
    }
 
-   std::unique_ptr<ws_client> connect_envelope(const std::string& user_id) {
-      auto client = std::make_unique<ws_client>();
-      EXPECT_TRUE(client->connect("127.0.0.1", port(),
-                                  "/ws?token=" + token_for(user_id) + "&format=envelope"))
-          << client->last_error();
-      auto const ok = read_json(*client);
-      EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
-      return client;
-   }
-
-   static nlohmann::json read_json(ws_client& client) {
-      auto const text = client.read_message();
-      if (!text) {
-         return nlohmann::json{{"type", "nothing"}};
-      }
-      return nlohmann::json::parse(*text, nullptr, false);
-   }
-
    /// Reads `count` messages (each as received: JSON text for envelope clients, the published
    /// bytes for plain ones); stops early at a silence of 5 s.
    static std::vector<std::string> read_messages(ws_client& client, std::size_t count) {
