@@ -1,4 +1,5 @@
 #include "notify/redis/cluster_topology.hpp"
+#include "reply_builders.hpp"
 
 #include <gtest/gtest.h>
 #include <string>
@@ -8,26 +9,7 @@
 namespace notify::redis {
 namespace {
 
-reply integer(long long value) {
-   reply r;
-   r.type = reply::kind::integer;
-   r.integer = value;
-   return r;
-}
-
-reply text(std::string value) {
-   reply r;
-   r.type = reply::kind::string;
-   r.str = std::move(value);
-   return r;
-}
-
-reply array(std::vector<reply> elements) {
-   reply r;
-   r.type = reply::kind::array;
-   r.elements = std::move(elements);
-   return r;
-}
+using namespace test_replies;
 
 reply node(std::string host, long long port) {
    return array({text(std::move(host)), integer(port), text("0123456789abcdef")});

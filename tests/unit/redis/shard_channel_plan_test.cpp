@@ -1,4 +1,5 @@
 #include "notify/redis/shard_channel_plan.hpp"
+#include "reply_builders.hpp"
 
 #include <gtest/gtest.h>
 #include <set>
@@ -12,26 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = shard_channel_plan::clock;
 
-reply integer(long long value) {
-   reply r;
-   r.type = reply::kind::integer;
-   r.integer = value;
-   return r;
-}
-
-reply text(std::string value) {
-   reply r;
-   r.type = reply::kind::string;
-   r.str = std::move(value);
-   return r;
-}
-
-reply array(std::vector<reply> elements) {
-   reply r;
-   r.type = reply::kind::array;
-   r.elements = std::move(elements);
-   return r;
-}
+using namespace test_replies;
 
 /// Masters on the given ports, splitting the slots at the given boundaries.
 cluster_topology topology_of(std::vector<std::pair<std::uint16_t, long long>> port_and_last_slot) {
