@@ -2,12 +2,15 @@
 // replicas on loopback): the map it builds must agree with where the cluster really sends keys.
 #include "notify/redis/cluster_topology.hpp"
 #include "notify/redis/command_client.hpp"
+#include "notify/redis/connection.hpp"
+#include "notify/redis/shard_channel_plan.hpp"
 #include "support/redis_server.hpp"
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <map>
 #include <sstream>
 #include <string>
 #include <unistd.h>
@@ -20,15 +23,20 @@ using namespace std::chrono_literals;
 using boost::system::error_code;
 using test::run_until;
 
+/// One cluster for all tests of the suite: starting one takes seconds (replicas must be announced).
 class cluster_live : public ::testing::Test {
 protected:
-   void SetUp() override {
-      NOTIFY_REQUIRE_REDIS_SERVER();
+   static void SetUpTestSuite() {
+      if (!test::redis_server::available()) {
+         return;
+      }
       dir_ = std::filesystem::temp_directory_path() /
              ("notify-cluster-test-" + std::to_string(::getpid()));
       std::filesystem::remove_all(dir_);
       auto const start = script() + " start " + dir_.string() + " > " + (dir_.string() + ".seeds");
-      ASSERT_EQ(std::system(start.c_str()), 0) << "scripts/redis-cluster start failed";
+      if (std::system(start.c_str()) != 0) {
+         return;
+      }
       started_ = true;
       std::ifstream env(dir_ / "cluster.env");
       std::string line;
@@ -40,16 +48,22 @@ protected:
             }
          }
       }
-      ASSERT_EQ(ports_.size(), 6U);
    }
 
-   void TearDown() override {
+   static void TearDownTestSuite() {
       if (started_) {
          auto const stop = script() + " stop " + dir_.string();
          EXPECT_EQ(std::system(stop.c_str()), 0);
          std::filesystem::remove_all(dir_);
          std::filesystem::remove(dir_.string() + ".seeds");
+         started_ = false;
       }
+   }
+
+   void SetUp() override {
+      NOTIFY_REQUIRE_REDIS_SERVER();
+      ASSERT_TRUE(started_) << "scripts/redis-cluster start failed";
+      ASSERT_EQ(ports_.size(), 6U);
    }
 
    static std::string script() { return std::string(NOTIFY_SOURCE_DIR) + "/scripts/redis-cluster"; }
@@ -69,9 +83,9 @@ protected:
    }
 
    boost::asio::io_context io_;
-   std::filesystem::path dir_;
-   bool started_ = false;
-   std::vector<std::uint16_t> ports_;
+   static inline std::filesystem::path dir_;
+   static inline bool started_ = false;
+   static inline std::vector<std::uint16_t> ports_;
 };
 
 TEST_F(cluster_live, the_map_sends_every_key_where_the_cluster_does) {
@@ -108,6 +122,81 @@ TEST_F(cluster_live, the_map_sends_every_key_where_the_cluster_does) {
       }
    }
    EXPECT_EQ(checked, 60 * 2);
+}
+
+TEST_F(cluster_live, planned_shard_subscriptions_get_exactly_their_users_messages) {
+   std::string why;
+   auto topology =
+       cluster_topology::from_cluster_slots(ask(ports_[0], {"CLUSTER", "SLOTS"}), "127.0.0.1", why);
+   ASSERT_TRUE(topology) << why;
+   shard_channel_plan plan(0ms);
+   constexpr int users = 90;
+   for (int user = 0; user < users; ++user) {
+      plan.acquire("{user:" + std::to_string(user) + "}:notifications");
+   }
+   auto const commands = plan.take_commands(*topology, shard_channel_plan::clock::now());
+   ASSERT_EQ(commands.size(), 3U) << "90 users spread over all three masters";
+
+   // One subscriber link per master, as the gateway will hold them.
+   std::map<std::size_t, std::shared_ptr<connection>> links;
+   std::map<std::string, std::vector<std::string>> received; // channel -> payloads
+   std::size_t confirmations_pending = 0;
+   for (auto const& [master, list] : commands) {
+      settings target;
+      target.port = topology->masters()[master].port;
+      auto link = connection::create(io_.get_executor(), target);
+      std::optional<error_code> connected;
+      link->async_connect([&](error_code ec) { connected = ec; });
+      ASSERT_TRUE(run_until(
+          io_, [&] { return connected.has_value(); }, 3s));
+      ASSERT_FALSE(*connected) << connected->message();
+      link->set_push_handler([&](reply&& push) {
+         if (push.is_array() && push.elements.size() == 3 && push.elements[0].str == "smessage") {
+            received[push.elements[1].str].push_back(push.elements[2].str);
+         }
+      });
+      for (auto const& cmd : list) {
+         ++confirmations_pending;
+         link->send(cmd, [&, cmd](error_code ec, reply answer) {
+            EXPECT_FALSE(ec) << ec.message();
+            EXPECT_FALSE(answer.is_error())
+                << answer.str << " for " << cmd.front() << " " << cmd[1];
+            --confirmations_pending;
+         });
+      }
+      links[master] = std::move(link);
+   }
+   ASSERT_TRUE(run_until(
+       io_, [&] { return confirmations_pending == 0; }, 5s));
+
+   // Two messages per user, each SPUBLISHed on the master of its slot: one receiver each.
+   for (int round = 0; round < 2; ++round) {
+      for (int user = 0; user < users; ++user) {
+         auto const channel = "{user:" + std::to_string(user) + "}:notifications";
+         auto const answer =
+             ask(topology->master_of_key(channel)->port,
+                 {"SPUBLISH", channel, std::to_string(user) + "/" + std::to_string(round)});
+         EXPECT_EQ(answer.integer, 1) << channel << " " << answer.str;
+      }
+   }
+   auto const all_arrived = [&] {
+      std::size_t count = 0;
+      for (auto const& [channel, payloads] : received) {
+         count += payloads.size();
+      }
+      return count >= 2 * users;
+   };
+   EXPECT_TRUE(run_until(io_, all_arrived, 5s));
+   ASSERT_EQ(received.size(), static_cast<std::size_t>(users));
+   for (int user = 0; user < users; ++user) {
+      auto const channel = "{user:" + std::to_string(user) + "}:notifications";
+      EXPECT_EQ(received[channel], (std::vector<std::string>{std::to_string(user) + "/0",
+                                                             std::to_string(user) + "/1"}))
+          << channel;
+   }
+   for (auto& [master, link] : links) {
+      link->close();
+   }
 }
 
 } // namespace
