@@ -199,5 +199,73 @@ TEST_F(cluster_live, planned_shard_subscriptions_get_exactly_their_users_message
    }
 }
 
+TEST_F(cluster_live, a_slot_moved_away_is_pushed_as_sunsubscribe_and_followed_to_its_new_owner) {
+   std::string why;
+   auto before =
+       cluster_topology::from_cluster_slots(ask(ports_[0], {"CLUSTER", "SLOTS"}), "127.0.0.1", why);
+   ASSERT_TRUE(before) << why;
+   std::string const channel = "{user:migrating}:notifications";
+   auto const slot = hash_slot(channel);
+   auto const old_owner = *before->master_of_key(channel);
+   auto const new_owner = before->masters()[(*before->master_of_slot(slot) + 1) % 3];
+
+   shard_channel_plan plan(0ms);
+   plan.acquire(channel);
+   auto const first = plan.take_commands(*before, shard_channel_plan::clock::now());
+   ASSERT_EQ(first.size(), 1U);
+   settings target;
+   target.port = old_owner.port;
+   auto link = connection::create(io_.get_executor(), target);
+   std::optional<error_code> connected;
+   link->async_connect([&](error_code ec) { connected = ec; });
+   ASSERT_TRUE(run_until(
+       io_, [&] { return connected.has_value(); }, 3s));
+   std::vector<reply> pushes;
+   link->set_push_handler([&](reply&& push) { pushes.push_back(std::move(push)); });
+   bool subscribed = false;
+   link->send(first.begin()->second.front(), [&](error_code, reply) { subscribed = true; });
+   ASSERT_TRUE(run_until(
+       io_, [&] { return subscribed; }, 3s));
+
+   // Move the (empty) slot the way redis-cli --cluster reshard does, minus the keys.
+   auto const old_id = ask(old_owner.port, {"CLUSTER", "MYID"}).str;
+   auto const new_id = ask(new_owner.port, {"CLUSTER", "MYID"}).str;
+   auto const slot_text = std::to_string(slot);
+   EXPECT_EQ(ask(new_owner.port, {"CLUSTER", "SETSLOT", slot_text, "IMPORTING", old_id}).str, "OK");
+   EXPECT_EQ(ask(old_owner.port, {"CLUSTER", "SETSLOT", slot_text, "MIGRATING", new_id}).str, "OK");
+   EXPECT_EQ(ask(new_owner.port, {"CLUSTER", "SETSLOT", slot_text, "NODE", new_id}).str, "OK");
+   EXPECT_EQ(ask(old_owner.port, {"CLUSTER", "SETSLOT", slot_text, "NODE", new_id}).str, "OK");
+
+   auto const dropped = [&] {
+      for (auto const& push : pushes) {
+         if (push.is_array() && !push.elements.empty() && push.elements[0].str == "sunsubscribe" &&
+             push.elements.size() > 1 && push.elements[1].str == channel) {
+            return true;
+         }
+      }
+      return false;
+   };
+   ASSERT_TRUE(run_until(io_, dropped, 5s)) << "Redis did not push sunsubscribe";
+   plan.lost(channel);
+
+   std::optional<cluster_topology> after;
+   ASSERT_TRUE(run_until(
+       io_,
+       [&] {
+          after = cluster_topology::from_cluster_slots(ask(ports_[0], {"CLUSTER", "SLOTS"}),
+                                                       "127.0.0.1", why);
+          return after && after->master_of_key(channel) &&
+                 *after->master_of_key(channel) == new_owner;
+       },
+       10s))
+       << "the seed never saw the slot's new owner";
+   plan.adopt(*after);
+   auto const again = plan.take_commands(*after, shard_channel_plan::clock::now());
+   ASSERT_EQ(again.size(), 1U);
+   EXPECT_EQ(after->masters()[again.begin()->first], new_owner);
+   EXPECT_EQ(again.begin()->second.front(), (shard_channel_plan::command{"SSUBSCRIBE", channel}));
+   link->close();
+}
+
 } // namespace
 } // namespace notify::redis
