@@ -35,6 +35,8 @@ protected:
       std::filesystem::remove_all(dir_);
       auto const start = script() + " start " + dir_.string() + " > " + (dir_.string() + ".seeds");
       if (std::system(start.c_str()) != 0) {
+         auto const logs = "tail -n 5 " + dir_.string() + "/*/redis.log >&2";
+         [[maybe_unused]] auto const shown = std::system(logs.c_str());
          return;
       }
       started_ = true;
@@ -54,9 +56,11 @@ protected:
       if (started_) {
          auto const stop = script() + " stop " + dir_.string();
          EXPECT_EQ(std::system(stop.c_str()), 0);
+         started_ = false;
+      }
+      if (!dir_.empty()) { // a failed start leaves its logs until here: the failure prints them
          std::filesystem::remove_all(dir_);
          std::filesystem::remove(dir_.string() + ".seeds");
-         started_ = false;
       }
    }
 
