@@ -3,11 +3,22 @@
 #include "notify/redis/hash_slot.hpp"
 
 #include <optional>
+#include <utility>
 
 namespace notify::redis {
 
+void shard_channel_plan::queue(std::string const& channel, channel_state& state) {
+   if (!state.queued) {
+      state.queued = true;
+      queue_.push_back(channel);
+   }
+}
+
 void shard_channel_plan::acquire(std::string const& channel) {
-   ++channels_[channel].references;
+   auto& state = channels_[channel];
+   if (++state.references == 1 && state.subscribed_on == nowhere) {
+      queue(channel, state);
+   }
 }
 
 void shard_channel_plan::release(std::string const& channel, clock::time_point now) {
@@ -17,6 +28,7 @@ void shard_channel_plan::release(std::string const& channel, clock::time_point n
    }
    if (--found->second.references == 0) {
       found->second.released_at = now;
+      queue(channel, found->second);
    }
 }
 
@@ -47,12 +59,17 @@ shard_channel_plan::take_commands(cluster_topology const& topology, clock::time_
    // master -> slot -> command; the slot level keeps each command within one slot.
    std::map<std::size_t, std::map<std::uint16_t, command>> subscribes;
    std::map<std::size_t, std::map<std::uint16_t, command>> unsubscribes;
-   for (auto it = channels_.begin(); it != channels_.end();) {
-      auto& [channel, state] = *it;
+   for (auto& channel : std::exchange(queue_, {})) {
+      auto found = channels_.find(channel);
+      if (found == channels_.end()) {
+         continue;
+      }
+      auto& state = found->second;
+      state.queued = false;
       auto const slot = hash_slot(channel);
       if (state.references == 0) {
          if (now - state.released_at < unsubscribe_delay_) {
-            ++it;
+            queue(channel, state); // looked at again until the delay is over
             continue;
          }
          auto const master =
@@ -64,20 +81,22 @@ shard_channel_plan::take_commands(cluster_topology const& topology, clock::time_
             }
             cmd.push_back(channel);
          }
-         it = channels_.erase(it);
+         channels_.erase(found);
          continue;
       }
-      if (state.subscribed_on == nowhere) {
-         if (auto const owner = topology.master_of_slot(slot)) {
-            auto& cmd = subscribes[*owner][slot];
-            if (cmd.empty()) {
-               cmd.emplace_back("SSUBSCRIBE");
-            }
-            cmd.push_back(channel);
-            state.subscribed_on = node_of_master[*owner];
-         }
+      if (state.subscribed_on != nowhere) {
+         continue; // acquired again before the delay was over: still subscribed
       }
-      ++it;
+      if (auto const owner = topology.master_of_slot(slot)) {
+         auto& cmd = subscribes[*owner][slot];
+         if (cmd.empty()) {
+            cmd.emplace_back("SSUBSCRIBE");
+         }
+         cmd.push_back(channel);
+         state.subscribed_on = node_of_master[*owner];
+      } else {
+         queue(channel, state); // no master serves its slot yet: the next topology may
+      }
    }
    std::map<std::size_t, std::vector<command>> out;
    for (auto* group : {&unsubscribes, &subscribes}) {
@@ -93,6 +112,7 @@ shard_channel_plan::take_commands(cluster_topology const& topology, clock::time_
 void shard_channel_plan::lost(std::string const& channel) {
    if (auto found = channels_.find(channel); found != channels_.end()) {
       found->second.subscribed_on = nowhere;
+      queue(channel, found->second);
    }
 }
 
@@ -101,6 +121,7 @@ void shard_channel_plan::lost_node(node_address const& node) {
    for (auto& [channel, state] : channels_) {
       if (state.subscribed_on == index) {
          state.subscribed_on = nowhere;
+         queue(channel, state);
       }
    }
 }
@@ -114,6 +135,7 @@ std::vector<std::string> shard_channel_plan::adopt(cluster_topology const& topol
       auto const owner = topology.master_of_slot(hash_slot(channel));
       if (!owner || !(topology.masters()[*owner] == nodes_[state.subscribed_on])) {
          state.subscribed_on = nowhere;
+         queue(channel, state);
          if (state.references > 0) {
             moved.push_back(channel);
          }

@@ -57,7 +57,12 @@ private:
       std::size_t references = 0;
       std::size_t subscribed_on = nowhere; ///< index into nodes_, once SSUBSCRIBE was sent
       clock::time_point released_at{};
+      bool queued = false; ///< in queue_
    };
+
+   /// Puts `channel` where the next take_commands looks: it looks at changed channels only, not
+   /// at every channel of the loop on every turn.
+   void queue(std::string const& channel, channel_state& state);
 
    /// Nodes are kept by address, not by their index in one topology: a new topology may list
    /// the same masters in another order.
@@ -65,6 +70,7 @@ private:
 
    std::chrono::milliseconds unsubscribe_delay_;
    std::unordered_map<std::string, channel_state> channels_;
+   std::vector<std::string> queue_; ///< channels to subscribe, unsubscribe or look at again
    std::vector<node_address> nodes_;
 };
 
