@@ -1,5 +1,8 @@
 #include "notify/common/text.hpp"
 
+#include <algorithm>
+#include <cctype>
+
 namespace notify {
 
 namespace {
@@ -34,6 +37,18 @@ std::string_view trim_whitespace(std::string_view text) {
       text.remove_suffix(1);
    }
    return text;
+}
+
+bool is_host_name(std::string_view host) {
+   return std::all_of(host.begin(), host.end(), [](unsigned char c) {
+      return std::isalnum(c) || c == '.' || c == '-' || c == '_';
+   });
+}
+
+bool is_ipv6_literal(std::string_view host) {
+   return host.find(':') != host.npos && std::all_of(host.begin(), host.end(), [](unsigned char c) {
+             return std::isxdigit(c) || c == ':' || c == '.';
+          });
 }
 
 } // namespace notify

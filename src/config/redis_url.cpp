@@ -1,6 +1,7 @@
 #include "notify/config/redis_url.hpp"
 
 #include "notify/common/percent_decode.hpp"
+#include "notify/common/text.hpp"
 #include "notify/config/loader.hpp"
 
 #include <algorithm>
@@ -46,18 +47,6 @@ std::optional<long long> parse_number(std::string_view digits, long long max) {
       return std::nullopt;
    }
    return value;
-}
-
-bool is_host_name(std::string_view host) {
-   return std::all_of(host.begin(), host.end(), [](unsigned char c) {
-      return std::isalnum(c) || c == '.' || c == '-' || c == '_';
-   });
-}
-
-bool is_ipv6_literal(std::string_view host) {
-   return host.find(':') != host.npos && std::all_of(host.begin(), host.end(), [](unsigned char c) {
-             return std::isxdigit(c) || c == ':' || c == '.';
-          });
 }
 
 /// "host[:port]" or "[v6][:port]": sets host, and port when given.

@@ -1,5 +1,7 @@
 #include "notify/redis/cluster_topology.hpp"
 
+#include "notify/common/text.hpp"
+
 #include <charconv>
 
 namespace notify::redis {
@@ -16,17 +18,7 @@ std::optional<std::uint16_t> parse_port(std::string_view text) {
 }
 
 bool is_plausible_host(std::string_view host) {
-   if (host.empty() || host.size() > 253) {
-      return false;
-   }
-   for (char const c : host) {
-      bool const ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '-' || c == ':' || c == '_';
-      if (!ok) {
-         return false;
-      }
-   }
-   return true;
+   return !host.empty() && host.size() <= 253 && (is_host_name(host) || is_ipv6_literal(host));
 }
 
 /// One node entry of CLUSTER SLOTS: [host, port, id, ...]. Redis 7 may add a map of hostnames

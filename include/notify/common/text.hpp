@@ -10,4 +10,11 @@ bool equals_ignoring_case(std::string_view a, std::string_view b);
 /// Without leading and trailing spaces and tabs (HTTP optional whitespace).
 std::string_view trim_whitespace(std::string_view text);
 
+/// Letters, digits, '.', '-' and '_' only: a DNS name or an IPv4 address, nothing a log line or
+/// a command could be smuggled in.
+bool is_host_name(std::string_view host);
+
+/// Hex digits, ':' and '.' with at least one ':' (brackets already taken off).
+bool is_ipv6_literal(std::string_view host);
+
 } // namespace notify
