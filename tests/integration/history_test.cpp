@@ -48,12 +48,7 @@ protected:
    /// Connects while Redis answers nothing, so the start read times out; auth_ok still comes.
    std::unique_ptr<ws_client> connect_while_redis_is_frozen(const std::string& user_id) {
       redis_->pause();
-      auto client = std::make_unique<ws_client>();
-      EXPECT_TRUE(client->connect("127.0.0.1", port(),
-                                  "/ws?token=" + token_for(user_id) + "&format=envelope"))
-          << client->last_error();
-      auto const ok = read_json(*client);
-      EXPECT_EQ(ok.value("type", ""), "auth_ok") << ok.dump();
+      auto client = connect_envelope(user_id);
       redis_->resume();
       return client;
    }
