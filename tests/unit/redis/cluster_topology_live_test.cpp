@@ -3,6 +3,7 @@
 #include "notify/redis/cluster_topology.hpp"
 #include "notify/redis/command_client.hpp"
 #include "notify/redis/connection.hpp"
+#include "notify/redis/error.hpp"
 #include "notify/redis/shard_channel_plan.hpp"
 #include "support/redis_server.hpp"
 
@@ -71,6 +72,20 @@ protected:
    }
 
    static std::string script() { return std::string(NOTIFY_SOURCE_DIR) + "/scripts/redis-cluster"; }
+
+   /// An open link to the node on `port`, as a subscriber link of the gateway will be.
+   std::shared_ptr<connection> open_link(std::uint16_t port) {
+      settings target;
+      target.port = port;
+      auto link = connection::create(io_.get_executor(), target);
+      std::optional<error_code> connected;
+      link->async_connect([&](error_code ec) { connected = ec; });
+      EXPECT_TRUE(run_until(
+          io_, [&] { return connected.has_value(); }, 3s));
+      EXPECT_FALSE(connected.value_or(errc::connect_timeout))
+          << connected.value_or(errc::connect_timeout).message();
+      return link;
+   }
 
    reply ask(std::uint16_t port, std::vector<std::string> args) {
       settings target;
@@ -146,14 +161,8 @@ TEST_F(cluster_live, planned_shard_subscriptions_get_exactly_their_users_message
    std::map<std::string, std::vector<std::string>> received; // channel -> payloads
    std::size_t confirmations_pending = 0;
    for (auto const& [master, list] : commands) {
-      settings target;
-      target.port = topology->masters()[master].port;
-      auto link = connection::create(io_.get_executor(), target);
-      std::optional<error_code> connected;
-      link->async_connect([&](error_code ec) { connected = ec; });
-      ASSERT_TRUE(run_until(
-          io_, [&] { return connected.has_value(); }, 3s));
-      ASSERT_FALSE(*connected) << connected->message();
+      auto link = open_link(topology->masters()[master].port);
+      ASSERT_TRUE(link->is_open());
       link->set_push_handler([&](reply&& push) {
          if (push.is_array() && push.elements.size() == 3 && push.elements[0].str == "smessage") {
             received[push.elements[1].str].push_back(push.elements[2].str);
@@ -217,13 +226,8 @@ TEST_F(cluster_live, a_slot_moved_away_is_pushed_as_sunsubscribe_and_followed_to
    plan.acquire(channel);
    auto const first = plan.take_commands(*before, shard_channel_plan::clock::now());
    ASSERT_EQ(first.size(), 1U);
-   settings target;
-   target.port = old_owner.port;
-   auto link = connection::create(io_.get_executor(), target);
-   std::optional<error_code> connected;
-   link->async_connect([&](error_code ec) { connected = ec; });
-   ASSERT_TRUE(run_until(
-       io_, [&] { return connected.has_value(); }, 3s));
+   auto link = open_link(old_owner.port);
+   ASSERT_TRUE(link->is_open());
    std::vector<reply> pushes;
    link->set_push_handler([&](reply&& push) { pushes.push_back(std::move(push)); });
    bool subscribed = false;
