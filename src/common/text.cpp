@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace notify {
 
@@ -49,6 +50,29 @@ bool is_ipv6_literal(std::string_view host) {
    return host.find(':') != host.npos && std::all_of(host.begin(), host.end(), [](unsigned char c) {
              return std::isxdigit(c) || c == ':' || c == '.';
           });
+}
+
+std::optional<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text) {
+   auto const colon = text.rfind(':');
+   if (colon == text.npos) {
+      return std::nullopt;
+   }
+   auto host = text.substr(0, colon);
+   auto const port_text = text.substr(colon + 1);
+   bool const bracketed = host.starts_with('[') && host.ends_with(']') && host.size() > 2;
+   if (bracketed) {
+      host = host.substr(1, host.size() - 2);
+   }
+   bool const plausible = !host.empty() && host.size() <= 253 &&
+                          (bracketed ? is_ipv6_literal(host) : is_host_name(host));
+   unsigned port = 0;
+   auto const [end, ec] =
+       std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+   if (!plausible || ec != std::errc{} || end != port_text.data() + port_text.size() || port == 0 ||
+       port > 65535) {
+      return std::nullopt;
+   }
+   return std::pair{std::string(host), static_cast<std::uint16_t>(port)};
 }
 
 } // namespace notify

@@ -42,11 +42,6 @@ std::optional<node_address> node_of(reply const& entry, std::string_view seed_ho
 
 } // namespace
 
-std::string to_string(node_address const& node) {
-   bool const ipv6 = node.host.find(':') != std::string::npos;
-   return (ipv6 ? "[" + node.host + "]" : node.host) + ":" + std::to_string(node.port);
-}
-
 std::optional<cluster_topology> cluster_topology::from_cluster_slots(reply const& answer,
                                                                      std::string_view seed_host,
                                                                      std::string& why) {

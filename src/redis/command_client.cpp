@@ -35,29 +35,6 @@ public:
                 .lost = [this](error_code ec) { on_link_lost(ec); },
                 .push = {}}) {}
 
-   void get(std::string key, get_handler handler) {
-      command({"GET", std::move(key)}, [this, handler = std::move(handler)](error_code ec,
-                                                                            reply answer) {
-         if (ec) {
-            handler(ec, std::nullopt);
-            return;
-         }
-         switch (answer.type) {
-         case reply::kind::nil:
-            handler({}, std::nullopt);
-            return;
-         case reply::kind::string:
-            handler({}, std::move(answer.str));
-            return;
-         default:
-            spdlog::debug("redis {}:{}: unexpected GET answer: {}", settings_.host, settings_.port,
-                          answer.is_error() ? answer.str : std::string("not a string"));
-            handler(errc::protocol_error, std::nullopt);
-            return;
-         }
-      });
-   }
-
    void command(std::vector<std::string> args, reply_handler handler) {
       if (stopped_) {
          fail_later(std::move(handler), errc::stopped);
@@ -264,10 +241,6 @@ command_client::command_client(boost::asio::any_io_executor executor, settings c
 
 command_client::~command_client() {
    stop();
-}
-
-void command_client::get(std::string key, get_handler handler) {
-   impl_->get(std::move(key), std::move(handler));
 }
 
 void command_client::command(std::vector<std::string> args, reply_handler handler) {

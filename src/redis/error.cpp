@@ -27,6 +27,10 @@ public:
          return "too many redis requests waiting";
       case errc::health_check_failed:
          return "redis health check failed";
+      case errc::slot_unserved:
+         return "no redis cluster master serves the slot";
+      case errc::too_many_redirects:
+         return "too many redis cluster redirections";
       }
       return "unknown redis error";
    }

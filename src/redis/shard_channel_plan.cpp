@@ -116,14 +116,19 @@ void shard_channel_plan::lost(std::string const& channel) {
    }
 }
 
-void shard_channel_plan::lost_node(node_address const& node) {
+std::vector<std::string> shard_channel_plan::lost_node(node_address const& node) {
    auto const index = node_index(node);
+   std::vector<std::string> wanted_there;
    for (auto& [channel, state] : channels_) {
       if (state.subscribed_on == index) {
          state.subscribed_on = nowhere;
          queue(channel, state);
+         if (state.references > 0) {
+            wanted_there.push_back(channel);
+         }
       }
    }
+   return wanted_there;
 }
 
 std::vector<std::string> shard_channel_plan::adopt(cluster_topology const& topology) {

@@ -1,6 +1,10 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
 
 namespace notify {
 
@@ -16,5 +20,9 @@ bool is_host_name(std::string_view host);
 
 /// Hex digits, ':' and '.' with at least one ':' (brackets already taken off).
 bool is_ipv6_literal(std::string_view host);
+
+/// "host:port" or "[ipv6]:port" with a plausible host (is_host_name or is_ipv6_literal, at most
+/// 253 bytes) and a port in 1..65535; nullopt otherwise.
+std::optional<std::pair<std::string, std::uint16_t>> parse_host_port(std::string_view text);
 
 } // namespace notify

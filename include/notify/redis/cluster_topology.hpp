@@ -1,6 +1,7 @@
 #pragma once
 
 #include "notify/redis/hash_slot.hpp"
+#include "notify/redis/node_address.hpp"
 #include "notify/redis/reply.hpp"
 
 #include <array>
@@ -11,16 +12,6 @@
 #include <vector>
 
 namespace notify::redis {
-
-/// A cluster node's address as the cluster announces it.
-struct node_address {
-   std::string host;
-   std::uint16_t port = 0;
-
-   friend bool operator==(node_address const&, node_address const&) = default;
-};
-
-std::string to_string(node_address const& node);
 
 /// Which master serves each of the 16384 slots, from a CLUSTER SLOTS reply. The reply comes from
 /// the network: anything malformed (a slot out of range, a range claimed twice, a bad address)

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "notify/redis/reply.hpp"
+#include "notify/redis/request_client.hpp"
 #include "notify/redis/settings.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
@@ -22,32 +23,22 @@ namespace notify::redis {
 /// dropped and every request on it fails with boost::asio::error::timed_out (a Redis that answers
 /// nothing in that time is not healthy; one still working through a long pipeline is). Use from
 /// one executor (thread) only. Handlers are never called from inside get().
-class command_client {
+class command_client final : public request_client {
 public:
-   using get_handler =
-       std::function<void(boost::system::error_code, std::optional<std::string> value)>;
-   using reply_handler = std::function<void(boost::system::error_code, reply)>;
-
    /// `max_waiting`: requests that may queue while the link is being established.
    command_client(boost::asio::any_io_executor executor, settings config,
                   std::size_t max_waiting = 1024);
    /// Stops, as stop() does.
-   ~command_client();
+   ~command_client() override;
    command_client(command_client const&) = delete;
    command_client& operator=(command_client const&) = delete;
 
-   /// GET key. value = nullopt for a nil reply (missing key). Errors: the connect failure,
-   /// errc::not_connected, errc::queue_full, errc::connection_lost, errc::stopped,
-   /// boost::asio::error::timed_out, or errc::protocol_error for a non-string answer
-   /// (WRONGTYPE, NOAUTH, ...).
-   void get(std::string key, get_handler handler);
-
-   /// Any command that is not a subscription. The same errors as get(); an error reply
-   /// (WRONGTYPE, NOSCRIPT, ...) is a reply, not an error_code.
-   void command(std::vector<std::string> args, reply_handler handler);
+   /// Errors: the connect failure, errc::not_connected, errc::queue_full,
+   /// errc::connection_lost, errc::stopped, boost::asio::error::timed_out.
+   void command(std::vector<std::string> args, reply_handler handler) override;
 
    /// Fails everything waiting with errc::stopped and closes the link. Final.
-   void stop();
+   void stop() override;
 
 private:
    class impl;

@@ -15,6 +15,8 @@ enum class errc {
    stopped,             ///< the owner closed or stopped the object
    queue_full,          ///< too many requests waiting for a link
    health_check_failed, ///< nothing read from Redis for twice the health-check interval
+   slot_unserved,       ///< cluster: no known master serves the key's slot (yet)
+   too_many_redirects,  ///< cluster: MOVED/ASK/TRYAGAIN more often than a request may follow
 };
 
 boost::system::error_category const& error_category() noexcept;

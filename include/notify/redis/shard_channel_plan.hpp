@@ -41,8 +41,9 @@ public:
    /// Redis dropped `channel` (a sunsubscribe it pushed when the slot moved, or the link to its
    /// master went): it is subscribed again by the next take_commands if still wanted.
    void lost(std::string const& channel);
-   /// The subscriber link to `node` went: every channel subscribed there is lost.
-   void lost_node(node_address const& node);
+   /// The subscriber link to `node` went (or is new): every channel subscribed there is lost.
+   /// Returns the lost channels that are still wanted.
+   std::vector<std::string> lost_node(node_address const& node);
    /// A new topology: channels whose slot now has another owner are lost (to be subscribed there;
    /// their users' gap is the caller's to repair). Returns them.
    std::vector<std::string> adopt(cluster_topology const& topology);
@@ -50,6 +51,8 @@ public:
    bool wanted(std::string const& channel) const;
    bool subscribed(std::string const& channel) const;
    std::size_t channel_count() const { return channels_.size(); }
+   /// Something for take_commands to look at (a subscribe to send, an unsubscribe delay running).
+   bool has_queued() const { return !queue_.empty(); }
 
 private:
    static constexpr std::size_t nowhere = static_cast<std::size_t>(-1);
