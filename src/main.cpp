@@ -58,9 +58,9 @@ int main(int argc, char** argv) {
    case notify::config::command::token:
       return mint_token(invocation);
    case notify::config::command::redis_functions:
-      std::cout << notify::history::function_library(invocation.config.history,
-                                                     invocation.config.routing.max_payload_bytes,
-                                                     invocation.config.routing.max_user_id_bytes);
+      std::cout << notify::history::function_library(
+          invocation.config.history, invocation.config.routing.max_payload_bytes,
+          invocation.config.routing.max_user_id_bytes, invocation.config.redis.is_cluster());
       return 0;
    case notify::config::command::serve:
       break;

@@ -13,12 +13,13 @@ namespace notify::config {
 namespace {
 
 /// Names kept from the seed service and short forms, each standing for one key.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 9> aliases{{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 10> aliases{{
     {"REDIS_HOST", "redis.host"},
     {"REDIS_PORT", "redis.port"},
     {"REDIS_PASSWORD", "redis.password"},
     {"REDIS_USERNAME", "redis.username"},
     {"REDIS_DB", "redis.db"},
+    {"REDIS_CLUSTER_NODES", "redis.cluster_nodes"},
     {"NOTIFY_PORT", "server.port"},
     {"NOTIFY_THREADS", "server.threads"},
     {"NOTIFY_LOG_LEVEL", "log.level"},

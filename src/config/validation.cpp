@@ -1,5 +1,6 @@
 // Rules on the merged settings: one value's shape, and how values fit together.
 
+#include "notify/common/text.hpp"
 #include "notify/config/loader.hpp"
 
 #include <algorithm>
@@ -222,6 +223,23 @@ private:
    void check_redis() const {
       auto const& redis = config_.redis;
       check_host("redis.host", redis.host);
+      if (redis.mode != "standalone" && redis.mode != "cluster") {
+         fail("redis.mode", "must be standalone or cluster", detail::quote_value(redis.mode));
+      }
+      for (auto const& node : redis.cluster_nodes) {
+         if (!parse_host_port(node)) {
+            fail("redis.cluster_nodes", "each entry must be host:port or [ipv6]:port",
+                 detail::quote_value(node));
+         }
+      }
+      if (redis.is_cluster() && config_.server.threads > 64) {
+         fail("server.threads", "must be at most 64 with redis.mode cluster",
+              std::to_string(config_.server.threads));
+      }
+      if (redis.is_cluster() && redis.db != 0) {
+         fail("redis.db", "must be 0 with redis.mode cluster (a cluster has database 0 only)",
+              std::to_string(redis.db));
+      }
       if (redis.reconnect_initial_delay > redis.reconnect_max_delay) {
          fail("redis.reconnect_initial_delay_ms",
               "must not exceed redis.reconnect_max_delay_ms (" +

@@ -34,24 +34,37 @@ local function target_base(target)
   if target == 'global' then
     return prefix .. '{global}', global_max_entries
   end
-  if string.sub(target, 1, 5) ~= 'user:' then
+  if target == prefix .. '{global}:history' then
+    return prefix .. '{global}', global_max_entries
+  end
+  local id
+  if string.sub(target, 1, 5) == 'user:' then
+    id = string.sub(target, 6)
+  elseif string.sub(target, 1, #prefix + 6) == prefix .. '{user:' and
+         string.sub(target, -9) == '}:history' then
+    id = string.sub(target, #prefix + 7, -10)
+  else
     return nil
   end
-  local id = string.sub(target, 6)
   if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
     return nil
   end
   return prefix .. '{user:' .. id .. '}', user_max_entries
 end
 
+-- KEYS: the target (user:<id> or global), or, safe while a cluster moves the slot, the stream
+-- key itself (<prefix>{user:<id>}:history), then with a message id its seen key
+-- (<prefix>{user:<id>}:seen:<message id>): Redis Cluster decides where a call runs during a
+-- migration by the keys declared, so declaring every key the call touches keeps the stream whole.
 local function publish(keys, args)
-  if #keys ~= 1 or #args < 1 or #args > 2 then
-    return fail('usage: FCALL notify_publish 1 user:<id>|global <json> [<message id>]')
+  if #keys < 1 or #keys > 2 or #args < 1 or #args > 2 or (#keys == 2 and not args[2]) then
+    return fail('usage: FCALL notify_publish 1 user:<id>|global <json> [<message id>], or ' ..
+                'FCALL notify_publish 1|2 <stream key> [<seen key>] <json> [<message id>]')
   end
   local base, max_entries = target_base(keys[1])
   if not base then
-    return fail('the key is global or user:<id>, an id of 1..' .. max_user_id_bytes ..
-                ' bytes without control characters or }')
+    return fail('the key is global, user:<id> (an id of 1..' .. max_user_id_bytes ..
+                ' bytes without control characters or }), or its stream key')
   end
   local payload = args[1]
   if #payload > max_payload_bytes then
@@ -67,6 +80,9 @@ local function publish(keys, args)
       return fail('message id of 1..' .. max_message_id_bytes .. ' bytes without control characters')
     end
     seen_key = base .. ':seen:' .. message_id
+    if keys[2] and keys[2] ~= seen_key then
+      return fail('the second key must be ' .. seen_key)
+    end
     local first = redis.call('GET', seen_key)
     if first then
       return first
@@ -107,7 +123,7 @@ redis.register_function{function_name = 'notify_info', callback = info, flags = 
 } // namespace
 
 std::string function_library(settings const& config, std::size_t max_payload_bytes,
-                             std::size_t max_user_id_bytes) {
+                             std::size_t max_user_id_bytes, bool sharded) {
    auto const number = [](auto value) { return std::to_string(value); };
    std::string out = "#!lua name=notify\n";
    out += "-- notify-gateway's history library (docs/operations.md, \"History\"). Load it with\n"
@@ -121,7 +137,7 @@ std::string function_library(settings const& config, std::size_t max_payload_byt
    out += "local max_payload_bytes = " + number(max_payload_bytes) + "\n";
    out += "local max_user_id_bytes = " + number(max_user_id_bytes) + "\n";
    out += "local max_message_id_bytes = 256\n";
-   out += "local publish_command = 'PUBLISH'\n";
+   out += sharded ? "local publish_command = 'SPUBLISH'\n" : "local publish_command = 'PUBLISH'\n";
    out += body;
    return out;
 }

@@ -1,7 +1,7 @@
 #include "notify/history/stream_reader.hpp"
 
-#include "notify/redis/command_client.hpp"
 #include "notify/redis/error.hpp"
+#include "notify/redis/request_client.hpp"
 
 #include <algorithm>
 #include <utility>
@@ -101,7 +101,7 @@ std::optional<std::optional<stream_id>> newest_of(redis::reply const& answer) {
 
 stream_reader::stream_reader(boost::asio::any_io_executor executor, redis::settings const& config,
                              std::size_t max_replay, std::size_t max_payload_bytes)
-    : client_(std::make_unique<redis::command_client>(std::move(executor), config))
+    : client_(redis::make_request_client(std::move(executor), config))
     , max_replay_(max_replay)
     , max_payload_bytes_(max_payload_bytes) {}
 

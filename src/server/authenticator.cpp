@@ -2,7 +2,7 @@
 
 #include "notify/auth/session_record.hpp"
 #include "notify/common/user_id.hpp"
-#include "notify/redis/command_client.hpp"
+#include "notify/redis/request_client.hpp"
 
 #include <chrono>
 
@@ -33,7 +33,7 @@ authenticator::outcome failure(std::string_view reason) {
 } // namespace
 
 authenticator::authenticator(const config::settings& settings, net::any_io_executor redis_executor,
-                             redis::command_client* sessions)
+                             redis::request_client* sessions)
     : jwt_(settings.auth.jwt_secret, settings.auth.jwt_leeway, settings.routing.max_user_id_bytes)
     , cookie_(settings.auth.cookie_secrets)
     , cookie_name_(settings.auth.cookie_name)

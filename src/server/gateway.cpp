@@ -2,6 +2,7 @@
 
 #include "notify/common/logging.hpp"
 #include "notify/history/function_library.hpp"
+#include "notify/redis/cluster_subscriber.hpp"
 #include "notify/redis/command_client.hpp"
 #include "notify/redis/error.hpp"
 #include "notify/redis/subscriber.hpp"
@@ -22,7 +23,9 @@ unsigned shard_count(const config::settings& settings) {
    if (settings.server.threads > 0) {
       return settings.server.threads;
    }
-   return std::max(1U, std::thread::hardware_concurrency());
+   auto const cores = std::max(1U, std::thread::hardware_concurrency());
+   // The router tracks users on at most 64 loops, which cluster mode relies on.
+   return settings.redis.is_cluster() ? std::min(cores, 64U) : cores;
 }
 
 } // namespace
@@ -52,8 +55,7 @@ gateway::gateway(const config::settings& settings)
    }
    auto& home = *shards_.front();
    if (!settings.auth.session_prefix.empty() || !settings.auth.cookie_name.empty()) {
-      session_lookups_ =
-          std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
+      session_lookups_ = redis::make_request_client(home.io().get_executor(), settings.redis);
    }
    authenticator_ =
        std::make_unique<authenticator>(settings, home.io().get_executor(), session_lookups_.get());
@@ -66,21 +68,14 @@ gateway::gateway(const config::settings& settings)
    routing::channel_scheme scheme(settings.routing.user_channel_pattern,
                                   settings.routing.global_channel,
                                   settings.routing.max_user_id_bytes);
-   redis::subscription_set subscriptions;
-   subscriptions.add_pattern(scheme.user_pattern());
-   subscriptions.add_channel(scheme.global_channel());
    std::optional<routing::channel_scheme> history_channels;
    if (settings.history.enabled) {
-      routing::history_names const names(settings.history.prefix,
-                                         settings.routing.max_user_id_bytes);
-      history_channels = names.live_channels();
-      subscriptions.add_pattern(history_channels->user_pattern());
-      subscriptions.add_channel(history_channels->global_channel());
-      history_admin_ =
-          std::make_unique<redis::command_client>(home.io().get_executor(), settings.redis);
+      history_channels =
+          routing::history_names(settings.history.prefix, settings.routing.max_user_id_bytes)
+              .live_channels();
    }
-   router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards,
-                                                   std::move(scheme), std::move(history_channels),
+   router_ = std::make_unique<notification_router>(home.io().get_executor(), all_shards, scheme,
+                                                   std::move(history_channels),
                                                    settings.routing.max_payload_bytes, metrics_);
    context_.shard_presence_changed = [this, executor = home.io().get_executor()](
                                          unsigned shard_index,
@@ -88,14 +83,34 @@ gateway::gateway(const config::settings& settings)
                                          std::function<void()> applied) {
       net::post(executor,
                 [this, shard_index, changes = std::move(changes), applied = std::move(applied)] {
-                   for (auto const& [user_id, present] : changes) {
-                      router_->on_user_presence(shard_index, user_id, present);
-                   }
-                   if (applied) {
-                      applied();
-                   }
+                   router_->apply_presence(shard_index, changes, applied);
                 });
    };
+   if (settings.redis.is_cluster()) {
+      subscribe_cluster(scheme);
+   } else {
+      subscribe_standalone(scheme);
+   }
+
+   auto const address = net::ip::make_address(settings.server.host);
+   listener_ = std::make_shared<listener>(home.io(), tcp::endpoint(address, settings.server.port),
+                                          all_shards, settings.server.reuse_port);
+}
+
+void gateway::subscribe_standalone(const routing::channel_scheme& scheme) {
+   auto& home = *shards_.front();
+   redis::subscription_set subscriptions;
+   subscriptions.add_pattern(scheme.user_pattern());
+   subscriptions.add_channel(scheme.global_channel());
+   if (settings_.history.enabled) {
+      auto const live =
+          routing::history_names(settings_.history.prefix, settings_.routing.max_user_id_bytes)
+              .live_channels();
+      subscriptions.add_pattern(live.user_pattern());
+      subscriptions.add_channel(live.global_channel());
+      history_admin_ =
+          std::make_unique<redis::command_client>(home.io().get_executor(), settings_.redis);
+   }
    redis::subscriber::handlers handlers;
    handlers.on_message = [this](std::string&& channel, std::string&& payload) {
       router_->on_message(channel, payload);
@@ -103,12 +118,54 @@ gateway::gateway(const config::settings& settings)
    handlers.on_state = [this](redis::subscriber_state state, std::string_view reason) {
       on_redis_state(state, reason);
    };
-   subscriber_ = std::make_unique<redis::subscriber>(home.io().get_executor(), settings.redis,
+   subscriber_ = std::make_unique<redis::subscriber>(home.io().get_executor(), settings_.redis,
                                                      std::move(subscriptions), std::move(handlers));
+}
 
-   auto const address = net::ip::make_address(settings.server.host);
-   listener_ = std::make_shared<listener>(home.io(), tcp::endpoint(address, settings.server.port),
-                                          all_shards);
+void gateway::subscribe_cluster(const routing::channel_scheme& scheme) {
+   auto& home = *shards_.front();
+   // Plain PUBLISH still works on a cluster (Redis broadcasts classic messages to every node);
+   // one node's link is enough to hear them all.
+   redis::subscription_set classic;
+   if (settings_.redis.classic_pubsub) {
+      classic.add_pattern(scheme.user_pattern());
+      classic.add_channel(scheme.global_channel());
+   }
+   // Global messages are for every instance: one shard channel on one master each (plain
+   // SPUBLISH, and the history library's), rather than classic pub/sub, which every node of
+   // the cluster would carry.
+   std::vector<std::string> permanent{scheme.global_channel()};
+   if (settings_.history.enabled) {
+      permanent.push_back(
+          routing::history_names(settings_.history.prefix, settings_.routing.max_user_id_bytes)
+              .live_channels()
+              .global_channel());
+   }
+   redis::cluster_subscriber::handlers handlers;
+   handlers.on_message = [this](std::string&& channel, std::string&& payload) {
+      router_->on_message(channel, payload);
+   };
+   handlers.on_state = [this](bool ready, std::string_view reason) {
+      on_cluster_state(ready, reason);
+   };
+   handlers.on_resubscribed = [this](const std::vector<std::string>& channels) {
+      metrics_.redis_reconnects.add(1);
+      if (settings_.history.enabled) {
+         router_->repair_channels(channels);
+      }
+   };
+   handlers.on_lost = [this](const std::vector<std::string>& channels) {
+      router_->channels_lost(channels);
+   };
+   handlers.on_master_up = [this](const redis::node_address& master) {
+      if (settings_.history.enabled) {
+         load_function_library(&master);
+      }
+   };
+   cluster_subscriber_ = std::make_unique<redis::cluster_subscriber>(
+       home.io().get_executor(), settings_.redis, std::move(classic), std::move(permanent),
+       std::move(handlers));
+   router_->use_cluster(cluster_subscriber_.get());
 }
 
 gateway::~gateway() = default;
@@ -121,9 +178,20 @@ int gateway::run() {
    auto const endpoint = listener_->local_endpoint();
    spdlog::info("notify-gateway {} listening on {}:{} with {} event loop(s)", NOTIFY_VERSION,
                 endpoint.address().to_string(), endpoint.port(), shards_.size());
-   spdlog::info("redis {}:{} db {}; channels '{}' and '{}'", settings_.redis.host,
-                settings_.redis.port, settings_.redis.db, settings_.routing.user_channel_pattern,
-                settings_.routing.global_channel);
+   if (settings_.redis.is_cluster()) {
+      std::string seeds;
+      for (auto const& seed : redis::seed_nodes(settings_.redis)) {
+         seeds += (seeds.empty() ? "" : ",") + redis::to_string(seed);
+      }
+      spdlog::info("redis cluster (seeds {}): each user's shard channel on its slot's master; "
+                   "classic '{}' and '{}' {}",
+                   seeds, settings_.routing.user_channel_pattern, settings_.routing.global_channel,
+                   settings_.redis.classic_pubsub ? "too (plain PUBLISH)" : "off");
+   } else {
+      spdlog::info("redis {}:{} db {}; channels '{}' and '{}'", settings_.redis.host,
+                   settings_.redis.port, settings_.redis.db, settings_.routing.user_channel_pattern,
+                   settings_.routing.global_channel);
+   }
    if (settings_.auth.jwt_secret.empty()) {
       spdlog::info("JWT authentication is off (no auth.jwt_secret)");
    }
@@ -144,7 +212,11 @@ int gateway::run() {
    for (auto& s : shards_) {
       s->start();
    }
-   subscriber_->start();
+   if (subscriber_) {
+      subscriber_->start();
+   } else {
+      cluster_subscriber_->start();
+   }
    listener_->start();
 
    std::vector<std::thread> threads;
@@ -182,7 +254,12 @@ void gateway::begin_shutdown() {
                 metrics_.total(&metrics::shard_metrics::connections),
                 settings_.server.shutdown_timeout.count());
    listener_->stop();
-   subscriber_->stop();
+   if (subscriber_) {
+      subscriber_->stop();
+   }
+   if (cluster_subscriber_) {
+      cluster_subscriber_->stop();
+   }
    if (session_lookups_) {
       session_lookups_->stop();
    }
@@ -195,34 +272,45 @@ void gateway::begin_shutdown() {
    }
 }
 
-void gateway::load_function_library() {
+void gateway::load_function_library(const redis::node_address* node) {
    // Every (re)connect: a Redis restarted without persistence has lost its functions, and
-   // publishers' FCALL would fail until someone loads them again.
+   // publishers' FCALL would fail until someone loads them again. On a cluster each master
+   // (a promoted replica too) needs them: functions are not shared across masters.
    auto library = history::function_library(settings_.history, settings_.routing.max_payload_bytes,
-                                            settings_.routing.max_user_id_bytes);
-   history_admin_->command(
-       {"FUNCTION", "LOAD", "REPLACE", std::move(library)},
-       [this](error_code ec, redis::reply answer) {
-          if (ec == redis::errc::stopped) {
-             return;
-          }
-          if (ec || answer.is_error()) {
-             auto const why = ec ? ec.message() : answer.str;
-             spdlog::warn("history: cannot load the notify function library ({}); FCALL "
-                          "notify_publish fails until it is loaded (notify-gateway "
-                          "redis-functions prints it)",
-                          why);
-             return;
-          }
-          if (!library_loaded_) {
-             library_loaded_ = true;
-             spdlog::info("history: function library loaded (FCALL notify_publish); streams "
-                          "'{}{{user:<id>}}:history', at least {} entries per user, {} global, "
-                          "{} s",
-                          settings_.history.prefix, settings_.history.user_max_entries,
-                          settings_.history.global_max_entries, settings_.history.max_age.count());
-          }
-       });
+                                            settings_.routing.max_user_id_bytes, node != nullptr);
+   std::vector<std::string> command{"FUNCTION", "LOAD", "REPLACE", std::move(library)};
+   auto const where = node != nullptr ? " on " + redis::to_string(*node) : std::string();
+   auto done = [this, where](error_code ec, redis::reply answer) {
+      if (ec == redis::errc::stopped) {
+         return;
+      }
+      if (ec || answer.is_error()) {
+         auto const why = ec ? ec.message() : answer.str;
+         spdlog::warn("history: cannot load the notify function library{} ({}); FCALL "
+                      "notify_publish fails until it is loaded (notify-gateway "
+                      "redis-functions prints it)",
+                      where, why);
+         return;
+      }
+      if (!library_loaded_) {
+         library_loaded_ = true;
+         spdlog::info("history: function library loaded (FCALL notify_publish); streams "
+                      "'{}{{user:<id>}}:history', at least {} entries per user, {} global, "
+                      "{} s",
+                      settings_.history.prefix, settings_.history.user_max_entries,
+                      settings_.history.global_max_entries, settings_.history.max_age.count());
+      }
+   };
+   if (node != nullptr) {
+      cluster_subscriber_->client().command_on(*node, std::move(command), std::move(done));
+   } else {
+      history_admin_->command(std::move(command), std::move(done));
+   }
+}
+
+void gateway::on_cluster_state(bool ready, std::string_view reason) {
+   metrics_.redis_connected.set(ready ? 1 : 0);
+   readiness_.set(ready, std::string(reason));
 }
 
 void gateway::on_redis_state(redis::subscriber_state state, std::string_view reason) {
@@ -230,7 +318,7 @@ void gateway::on_redis_state(redis::subscriber_state state, std::string_view rea
    metrics_.redis_connected.set(subscribed ? 1 : 0);
    if (subscribed) {
       if (history_admin_) {
-         load_function_library();
+         load_function_library(nullptr);
       }
       if (ever_subscribed_) {
          metrics_.redis_reconnects.add(1);

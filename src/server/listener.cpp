@@ -13,12 +13,16 @@ constexpr std::chrono::milliseconds accept_retry_delay{100};
 
 } // namespace
 
-listener::listener(net::io_context& io, const tcp::endpoint& endpoint, std::vector<shard*> shards)
+listener::listener(net::io_context& io, const tcp::endpoint& endpoint, std::vector<shard*> shards,
+                   bool reuse_port)
     : acceptor_(io)
     , retry_timer_(io)
     , shards_(std::move(shards)) {
    acceptor_.open(endpoint.protocol());
    acceptor_.set_option(net::socket_base::reuse_address(true));
+   if (reuse_port) {
+      acceptor_.set_option(net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>(true));
+   }
    acceptor_.bind(endpoint);
    acceptor_.listen(net::socket_base::max_listen_connections);
 }

@@ -1,6 +1,8 @@
 #include "notify/server/notification_router.hpp"
 
 #include "notify/common/logging.hpp"
+#include "notify/redis/cluster_subscriber.hpp"
+#include "notify/routing/history_names.hpp"
 #include "notify/server/shard.hpp"
 
 #include <algorithm>
@@ -129,10 +131,10 @@ void notification_router::dispatch() {
    }
 }
 
-void notification_router::on_user_presence(unsigned shard_index, const std::string& user_id,
+bool notification_router::on_user_presence(unsigned shard_index, const std::string& user_id,
                                            bool present) {
    if (shard_index >= max_tracked_shards) {
-      return;
+      return false; // cluster mode allows no more shards (validated); the rest get everything
    }
    auto const bit = shard_mask{1} << shard_index;
    if (present) {
@@ -141,12 +143,107 @@ void notification_router::on_user_presence(unsigned shard_index, const std::stri
       if (inserted) {
          metrics_.authenticated_users.add(1);
       }
-      return;
+      return inserted;
    }
    auto const found = shards_of_user_.find(user_id);
    if (found != shards_of_user_.end() && (found->second &= ~bit) == 0) {
       shards_of_user_.erase(found);
       metrics_.authenticated_users.add(-1);
+      return true;
+   }
+   return false;
+}
+
+std::string notification_router::shard_channel_of(const std::string& user_id) const {
+   if (history_channels_ && routing::history_names::has_history(user_id)) {
+      return history_channels_->user_channel(user_id);
+   }
+   return scheme_.user_channel(user_id);
+}
+
+void notification_router::apply_presence(unsigned shard_index,
+                                         const std::vector<std::pair<std::string, bool>>& changes,
+                                         std::function<void()> applied) {
+   for (auto const& [user_id, present] : changes) {
+      if (!on_user_presence(shard_index, user_id, present) || cluster_ == nullptr) {
+         continue;
+      }
+      if (present) {
+         cluster_->acquire(shard_channel_of(user_id));
+      } else {
+         cluster_->release(shard_channel_of(user_id));
+      }
+   }
+   if (!applied) {
+      return;
+   }
+   if (cluster_ == nullptr) {
+      applied();
+      return;
+   }
+   // Users already here are subscribed, or waited for by an earlier batch; the new ones wait.
+   std::vector<std::string> waited;
+   for (auto const& [user_id, present] : changes) {
+      if (present && shards_of_user_.contains(user_id)) {
+         waited.push_back(shard_channel_of(user_id));
+      }
+   }
+   cluster_->when_subscribed(waited, std::move(applied));
+}
+
+std::optional<routing::route> notification_router::route_of(std::string_view channel) const {
+   if (history_channels_) {
+      if (auto parsed = history_channels_->parse(channel); parsed.target) {
+         return parsed.target;
+      }
+   }
+   if (auto parsed = scheme_.parse(channel); parsed.target) {
+      return parsed.target;
+   }
+   return std::nullopt;
+}
+
+void notification_router::repair_channels(const std::vector<std::string>& channels) {
+   bool global = false;
+   std::vector<std::vector<std::string>> users_of_shard(shards_.size());
+   for (auto const& channel : channels) {
+      auto const target = route_of(channel);
+      if (!target) {
+         continue;
+      }
+      if (target->kind == routing::route::scope::global) {
+         global = true;
+         continue;
+      }
+      auto const found = shards_of_user_.find(target->user_id);
+      if (found == shards_of_user_.end()) {
+         continue;
+      }
+      for (std::size_t i = 0; i < shards_.size(); ++i) {
+         if (i >= max_tracked_shards || (found->second & (shard_mask{1} << i)) != 0) {
+            users_of_shard[i].push_back(target->user_id);
+         }
+      }
+   }
+   for (std::size_t i = 0; i < shards_.size(); ++i) {
+      if (!global && users_of_shard[i].empty()) {
+         continue;
+      }
+      net::post(shards_[i]->io(), [target = shards_[i], users = std::move(users_of_shard[i]),
+                                   global] { target->repair_streams(users, global); });
+   }
+}
+
+void notification_router::channels_lost(const std::vector<std::string>& channels) {
+   bool const global = std::any_of(channels.begin(), channels.end(), [this](auto const& channel) {
+      auto const target = route_of(channel);
+      return target && target->kind == routing::route::scope::global;
+   });
+   if (!global) {
+      return;
+   }
+   for (auto* target : shards_) {
+      net::post(target->io(), [target] { target->history_link_lost(); });
    }
 }
 

@@ -170,6 +170,26 @@ void shard::repair_history() {
    }
 }
 
+void shard::repair_streams(const std::vector<std::string>& users, bool global) {
+   if (global) {
+      for (std::size_t i = registry_.size(); i-- > 0;) {
+         if (i < registry_.size()) {
+            static_cast<websocket_session*>(registry_.at(i))->repair_history(false, true);
+         }
+      }
+   }
+   for (auto const& user_id : users) {
+      // A copy: a repair may end a connection (a slow consumer), which changes the member list.
+      std::vector<std::shared_ptr<websocket_session>> sessions;
+      for (auto* member : registry_.members_of(user_id)) {
+         sessions.push_back(static_cast<websocket_session*>(member)->shared_from_this());
+      }
+      for (auto const& session : sessions) {
+         session->repair_history(true, false);
+      }
+   }
+}
+
 void shard::history_link_lost() {
    global_watermark_.forget();
 }

@@ -290,11 +290,14 @@ void websocket_session::finish_joining() {
    release_idle_progress();
 }
 
-void websocket_session::repair_history() {
+void websocket_session::repair_history(bool user, bool global) {
    if (phase_ != phase::open || home_.history_reader() == nullptr) {
       return;
    }
    for (std::size_t stream = 0; stream < 2; ++stream) {
+      if (!(stream == user_stream ? user : global)) {
+         continue;
+      }
       auto& cursor = cursors_[stream];
       switch (cursor.current()) {
       case history::stream_cursor::state::untracked:

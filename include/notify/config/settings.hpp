@@ -41,6 +41,9 @@ struct server_settings {
    /// GET / (a live status page with a "try it" panel), /stats (its JSON) and
    /// /notify-client.js (the browser client).
    bool status_page = true;
+   /// SO_REUSEPORT: several gateway processes on one machine listen on the same port and the
+   /// kernel spreads connections over them, past one process's open-file limit.
+   bool reuse_port = false;
 };
 
 struct auth_settings {

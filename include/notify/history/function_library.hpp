@@ -18,8 +18,9 @@ inline constexpr int function_library_version = 1;
 /// "<id> <previous id> <json>" on the target's live channel, and returns the new entry's id
 /// (the first publish's id again for a repeated message id). The bounds come from `config`;
 /// `max_payload_bytes` and `max_user_id_bytes` mirror the gateway's routing limits so that a
-/// publisher hears about a message the gateway would drop.
+/// publisher hears about a message the gateway would drop. `sharded`: Redis Cluster, where the
+/// live channel is a shard channel (SPUBLISH, in the slot of the stream) instead of PUBLISH.
 std::string function_library(settings const& config, std::size_t max_payload_bytes,
-                             std::size_t max_user_id_bytes);
+                             std::size_t max_user_id_bytes, bool sharded = false);
 
 } // namespace notify::history

@@ -15,7 +15,7 @@
 #include <vector>
 
 namespace notify::redis {
-class command_client;
+class request_client;
 }
 
 namespace notify::history {
@@ -52,7 +52,7 @@ private:
    void finish(std::string const& request, boost::system::error_code ec,
                const outcome_ptr& outcome);
 
-   std::unique_ptr<redis::command_client> client_;
+   std::unique_ptr<redis::request_client> client_;
    std::size_t max_replay_;
    std::size_t max_payload_bytes_;
    std::map<std::string, std::vector<handler>> waiting_; ///< by request: key, mode, position

@@ -11,7 +11,7 @@
 #include <string_view>
 
 namespace notify::redis {
-class command_client;
+class request_client;
 }
 
 namespace notify::server {
@@ -31,7 +31,7 @@ public:
 
    /// `sessions` may be null when session tokens and cookies are disabled.
    authenticator(const config::settings& settings, net::any_io_executor redis_executor,
-                 redis::command_client* sessions);
+                 redis::request_client* sessions);
 
    /// JWTs are checked inline (done runs before this returns); session ids asynchronously.
    void authenticate(std::string_view token, const net::any_io_executor& session_executor,
@@ -64,7 +64,7 @@ private:
    bool allow_insecure_user_id_;
    std::size_t max_user_id_bytes_;
    net::any_io_executor redis_executor_;
-   redis::command_client* sessions_;
+   redis::request_client* sessions_;
 };
 
 /// Whether a failed authentication could be someone guessing a credential, and so counts toward

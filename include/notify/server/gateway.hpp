@@ -3,6 +3,7 @@
 #include "notify/config/settings.hpp"
 #include "notify/metrics/gateway_metrics.hpp"
 #include "notify/redis/subscriber_fsm.hpp"
+#include "notify/routing/channel.hpp"
 #include "notify/server/gateway_context.hpp"
 #include "notify/server/net.hpp"
 #include "notify/server/readiness.hpp"
@@ -12,8 +13,11 @@
 #include <vector>
 
 namespace notify::redis {
+class cluster_subscriber;
 class command_client;
+class request_client;
 class subscriber;
+struct node_address;
 } // namespace notify::redis
 
 namespace notify::server {
@@ -37,8 +41,12 @@ public:
 private:
    void wait_for_signal();
    void begin_shutdown();
+   void subscribe_standalone(routing::channel_scheme const& scheme);
+   void subscribe_cluster(routing::channel_scheme const& scheme);
    void on_redis_state(redis::subscriber_state state, std::string_view reason);
-   void load_function_library();
+   void on_cluster_state(bool ready, std::string_view reason);
+   /// On `node` in cluster mode (each master has its own functions), else on the one Redis.
+   void load_function_library(const redis::node_address* node);
 
    const config::settings& settings_;
    metrics::gateway_metrics metrics_;
@@ -46,12 +54,13 @@ private:
    std::unique_ptr<boost::asio::ssl::context> tls_context_;
    gateway_context context_;
    std::vector<std::unique_ptr<shard>> shards_;
-   std::unique_ptr<redis::command_client> session_lookups_;
-   /// history.enabled: loads the function library on every subscribe.
+   std::unique_ptr<redis::request_client> session_lookups_;
+   /// history.enabled, standalone: loads the function library on every subscribe.
    std::unique_ptr<redis::command_client> history_admin_;
    std::unique_ptr<authenticator> authenticator_;
    std::unique_ptr<notification_router> router_;
-   std::unique_ptr<redis::subscriber> subscriber_;
+   std::unique_ptr<redis::subscriber> subscriber_;                 ///< redis.mode standalone
+   std::unique_ptr<redis::cluster_subscriber> cluster_subscriber_; ///< redis.mode cluster
    std::shared_ptr<listener> listener_;
    std::optional<net::signal_set> signals_;
    bool ever_subscribed_ = false;

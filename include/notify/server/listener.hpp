@@ -14,7 +14,10 @@ class shard;
 class listener : public std::enable_shared_from_this<listener> {
 public:
    /// Throws boost::system::system_error when the address cannot be bound.
-   listener(net::io_context& io, const tcp::endpoint& endpoint, std::vector<shard*> shards);
+   /// `reuse_port`: SO_REUSEPORT, so several gateway processes share the port and the kernel
+   /// spreads new connections over them (each process has its own open-file limit).
+   listener(net::io_context& io, const tcp::endpoint& endpoint, std::vector<shard*> shards,
+            bool reuse_port = false);
    void start();
    void stop();
    tcp::endpoint local_endpoint() const;

@@ -38,6 +38,9 @@ public:
    /// The Redis subscription was re-established after a loss: every connection that follows a
    /// history stream reads what it may have missed meanwhile.
    void repair_history();
+   /// Cluster mode: the shard channels of `users` (and the global one when `global`) were
+   /// subscribed again: only their connections read what they may have missed.
+   void repair_streams(const std::vector<std::string>& users, bool global);
    /// The Redis subscription is down: this shard may miss messages from now on.
    void history_link_lost();
    /// A global entry this shard received or read.

@@ -58,7 +58,7 @@ public:
 
    /// The Redis subscription came back after a loss: read what this connection may have
    /// missed meanwhile.
-   void repair_history();
+   void repair_history(bool user = true, bool global = true);
 
    static constexpr std::size_t user_stream = 0;
    static constexpr std::size_t global_stream = 1;
