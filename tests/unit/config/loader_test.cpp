@@ -181,6 +181,12 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"redis.health_check_interval_ms", "222"},
        {"redis.reconnect_initial_delay_ms", "10"},
        {"redis.reconnect_max_delay_ms", "20"},
+       {"server.reuse_port", "true"},
+       {"redis.mode", "standalone"},
+       {"redis.cluster_nodes", "10.0.0.1:7000,[::1]:7001"},
+       {"redis.topology_refresh_interval_ms", "333"},
+       {"redis.unsubscribe_delay_ms", "444"},
+       {"redis.classic_pubsub", "false"},
        {"log.level", "warn"},
    };
    ASSERT_EQ(values.size(), setting_keys().size());
@@ -247,6 +253,12 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.redis.health_check_interval.count(), 222);
    EXPECT_EQ(loaded.redis.reconnect_initial_delay.count(), 10);
    EXPECT_EQ(loaded.redis.reconnect_max_delay.count(), 20);
+   EXPECT_TRUE(loaded.server.reuse_port);
+   EXPECT_EQ(loaded.redis.mode, "standalone");
+   EXPECT_EQ(loaded.redis.cluster_nodes, (std::vector<std::string>{"10.0.0.1:7000", "[::1]:7001"}));
+   EXPECT_EQ(loaded.redis.topology_refresh_interval.count(), 333);
+   EXPECT_EQ(loaded.redis.unsubscribe_delay.count(), 444);
+   EXPECT_FALSE(loaded.redis.classic_pubsub);
    EXPECT_EQ(loaded.log.level, "warn");
    EXPECT_TRUE(loaded.redis_configured);
 }

@@ -166,6 +166,33 @@ TEST(validate, log_level) {
    EXPECT_EQ(failing_key([](settings& c) { c.log.level = "INFO"; }), "log.level");
 }
 
+TEST(validate, redis_cluster) {
+   EXPECT_EQ(failing_key([](settings& c) { c.redis.mode = "sentinel"; }), "redis.mode");
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.redis.mode = "cluster";
+                c.redis.cluster_nodes = {"10.0.0.1:7000", "[fd00::1]:7001", "redis-0.svc:6379"};
+             }),
+             "<valid>");
+   for (auto const* bad : {"10.0.0.1", "10.0.0.1:0", "h:70000", "a b:1", "[::1:1", "h:1x", ":1"}) {
+      EXPECT_EQ(failing_key([&](settings& c) {
+                   c.redis.mode = "cluster";
+                   c.redis.cluster_nodes = {bad};
+                }),
+                "redis.cluster_nodes")
+          << bad;
+   }
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.redis.mode = "cluster";
+                c.redis.db = 1;
+             }),
+             "redis.db");
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.redis.mode = "cluster";
+                c.server.threads = 65;
+             }),
+             "server.threads");
+}
+
 TEST(validate, redis) {
    using std::chrono::milliseconds;
    EXPECT_EQ(failing_key([](settings& c) { c.redis.db = -1; }), "redis.db");
