@@ -97,7 +97,7 @@ void connection_pool::start_more(std::int64_t now_ns) {
 }
 
 void connection_pool::start_one(std::size_t index, std::int64_t now_ns) {
-   std::string const user = std::to_string(user_of(index));
+   std::string const user = std::to_string(options_.user_offset + user_of(index));
    std::string request;
    std::string auth_message;
    if (options_.uses_tokens()) {

@@ -168,10 +168,14 @@ const std::map<std::string_view, value_handler>& value_options() {
               o.publish = publish_mode::publish;
            } else if (v == "fcall") {
               o.publish = publish_mode::fcall;
+           } else if (v == "spublish") {
+              o.publish = publish_mode::spublish;
            } else {
-              fail(n, "expected publish or fcall (got " + quoted(v) + ")");
+              fail(n, "expected publish, fcall or spublish (got " + quoted(v) + ")");
            }
         }},
+       {"--user-offset",
+        [](auto& o, auto n, auto v) { o.user_offset = parse_unsigned(n, v, 0, 1'000'000'000); }},
        {"--label", [](auto& o, auto, auto v) { o.label = std::string(v); }},
    };
    return handlers;
@@ -282,6 +286,10 @@ parsed_command_line parse_command_line(std::span<const std::string_view> args,
          result.options.progress = true;
          continue;
       }
+      if (arg == "--redis-cluster") {
+         result.options.redis_cluster = true;
+         continue;
+      }
       std::string_view name = arg;
       std::optional<std::string_view> value;
       if (auto const equals = arg.find('=');
@@ -334,7 +342,11 @@ Scenario:
   --bound-ms MS                 max-clients: latency p95 bound (500)
   --payload-bytes B             size of each published payload, at least (64)
   --publish MODE                publish: PUBLISH to the classic channels (default); fcall:
-                                FCALL notify_publish (history on in the gateway)
+                                FCALL notify_publish (history on in the gateway); spublish:
+                                SPUBLISH to the same channel names (shard channels, cluster)
+  --redis-cluster               --redis is a Redis Cluster seed: each publish goes to the master
+                                of its slot (CLUSTER SLOTS read at start, one link per master)
+  --user-offset N               user ids start at N (0): several clients, disjoint users
 Measurement and output:
   --server-pid PID              sample the server's RSS and CPU from /proc
   --warmup-ms MS                pause after connecting, before measuring (1000)

@@ -21,7 +21,7 @@ std::string_view scenario_name(scenario_kind kind);
 /// ws://HOST[:PORT][/PATH[?QUERY]]; target is path plus query, "/" at least.
 /// How messages reach Redis: plain PUBLISH (at most once), or FCALL notify_publish (appended to
 /// the target's history stream first, as publishers with reliable delivery do).
-enum class publish_mode { publish, fcall };
+enum class publish_mode { publish, fcall, spublish };
 
 struct ws_url {
    std::string host = "127.0.0.1";
@@ -60,6 +60,11 @@ struct bench_options {
    std::chrono::seconds timeout{600};
    std::size_t payload_bytes = 64;
    publish_mode publish = publish_mode::publish;
+   /// --redis is a seed of a Redis Cluster: publishes go to the master of each key's slot.
+   bool redis_cluster = false;
+   /// User ids are user_offset + i % users: several clients can load one gateway farm with
+   /// disjoint users.
+   std::uint64_t user_offset = 0;
    std::string label;
 
    bool uses_tokens() const { return !jwt_secret.empty(); }

@@ -1,5 +1,9 @@
 #include "redis_publisher.hpp"
 
+#include "notify/redis/cluster_topology.hpp"
+#include "notify/redis/hash_slot.hpp"
+#include "notify/redis/reply.hpp"
+
 #include <arpa/inet.h>
 #include <cerrno>
 #include <charconv>
@@ -124,23 +128,70 @@ std::size_t parse_publish_replies(std::string_view bytes, publish_counters& coun
 }
 
 redis_publisher::redis_publisher(event_loop& loop, const host_port& redis,
-                                 std::size_t payload_bytes, std::uint64_t tag, publish_mode mode)
+                                 std::size_t payload_bytes, std::uint64_t tag, publish_mode mode,
+                                 bool cluster)
     : loop_(loop)
     , tag_(tag)
     , mode_(mode)
-    , fd_(connect_with_timeout(redis))
     , payload_(payload_bytes) {
-   try {
-      loop_.add(fd_, EPOLLIN, tag_);
-   } catch (...) {
-      ::close(fd_);
-      throw;
+   if (cluster) {
+      connect_cluster(redis);
+   } else {
+      links_.emplace_back().fd = connect_with_timeout(redis);
+   }
+   for (std::size_t i = 0; i < links_.size(); ++i) {
+      try {
+         loop_.add(links_[i].fd, EPOLLIN, tag_ - i);
+      } catch (...) {
+         for (std::size_t j = 0; j < links_.size(); ++j) {
+            if (j < i) {
+               loop_.remove(links_[j].fd);
+            }
+            ::close(links_[j].fd);
+         }
+         throw;
+      }
+   }
+}
+
+void redis_publisher::connect_cluster(const host_port& seed) {
+   int const fd = connect_with_timeout(seed);
+   std::string const ask = "*2\r\n$7\r\nCLUSTER\r\n$5\r\nSLOTS\r\n";
+   redis::reply_reader reader;
+   std::optional<redis::reply> answer;
+   bool sent = ::send(fd, ask.data(), ask.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(ask.size());
+   while (sent && !answer) {
+      pollfd waiting{fd, POLLIN, 0};
+      char buffer[16 * 1024];
+      ssize_t got =
+          ::poll(&waiting, 1, connect_timeout_ms) == 1 ? ::recv(fd, buffer, sizeof buffer, 0) : -1;
+      if (got <= 0 || !reader.feed(buffer, static_cast<std::size_t>(got))) {
+         break;
+      }
+      answer = reader.next();
+   }
+   ::close(fd);
+   std::string why = "no answer";
+   auto topology =
+       answer ? redis::cluster_topology::from_cluster_slots(*answer, seed.host, why) : std::nullopt;
+   if (!topology || topology->masters().empty() || topology->uncovered_slots() > 0) {
+      throw std::runtime_error("redis cluster: no usable CLUSTER SLOTS from " + seed.host + ":" +
+                               std::to_string(seed.port) + " (" + why + ")");
+   }
+   for (auto const& master : topology->masters()) {
+      links_.emplace_back().fd = connect_with_timeout({master.host, master.port});
+   }
+   owner_.resize(redis::cluster_slots);
+   for (std::uint16_t slot = 0; slot < redis::cluster_slots; ++slot) {
+      owner_[slot] = static_cast<std::uint8_t>(*topology->master_of_slot(slot));
    }
 }
 
 redis_publisher::~redis_publisher() {
-   loop_.remove(fd_);
-   ::close(fd_);
+   for (auto& l : links_) {
+      loop_.remove(l.fd);
+      ::close(l.fd);
+   }
 }
 
 void redis_publisher::publish_to_user(std::uint64_t user, std::uint64_t seq, std::uint64_t ts_ns) {
@@ -148,89 +199,113 @@ void redis_publisher::publish_to_user(std::uint64_t user, std::uint64_t seq, std
    char digits[24];
    auto const end = std::to_chars(digits, digits + sizeof digits, user).ptr;
    channel_.append(digits, end);
-   if (mode_ == publish_mode::publish) {
+   if (mode_ != publish_mode::fcall) {
       channel_.append(":notifications");
    }
    append_publish(channel_, user, seq, ts_ns);
 }
 
 void redis_publisher::publish_global(std::uint64_t seq, std::uint64_t ts_ns) {
-   append_publish(mode_ == publish_mode::publish ? global_channel : "global", std::nullopt, seq,
+   append_publish(mode_ != publish_mode::fcall ? global_channel : "global", std::nullopt, seq,
                   ts_ns);
 }
 
 void redis_publisher::append_publish(std::string_view target, std::optional<std::uint64_t> user,
                                      std::uint64_t seq, std::uint64_t ts_ns) {
+   // "user:<id>" (FCALL's key) hashes like the tag {user:<id>} of the keys the function uses.
+   auto& l = links_[owner_.empty() ? 0 : owner_[redis::hash_slot(target)]];
    std::size_t const size = payload_.prepare(seq, ts_ns, user);
-   if (mode_ == publish_mode::publish) {
-      out_.append("*3\r\n$7\r\nPUBLISH\r\n");
-   } else {
-      out_.append("*5\r\n$5\r\nFCALL\r\n$14\r\nnotify_publish\r\n$1\r\n1\r\n");
+   switch (mode_) {
+   case publish_mode::publish:
+      l.out.append("*3\r\n$7\r\nPUBLISH\r\n");
+      break;
+   case publish_mode::spublish:
+      l.out.append("*3\r\n$8\r\nSPUBLISH\r\n");
+      break;
+   case publish_mode::fcall:
+      l.out.append("*5\r\n$5\r\nFCALL\r\n$14\r\nnotify_publish\r\n$1\r\n1\r\n");
+      break;
    }
-   append_bulk_header(out_, target.size());
-   out_.append(target).append("\r\n");
-   append_bulk_header(out_, size);
-   payload_.append_to(out_);
-   out_.append("\r\n");
+   append_bulk_header(l.out, target.size());
+   l.out.append(target).append("\r\n");
+   append_bulk_header(l.out, size);
+   payload_.append_to(l.out);
+   l.out.append("\r\n");
    ++counters_.sent;
 }
 
 void redis_publisher::flush() {
-   while (out_offset_ < out_.size()) {
-      ssize_t const sent = ::send(fd_, out_.data() + out_offset_, out_.size() - out_offset_,
+   for (std::size_t i = 0; i < links_.size(); ++i) {
+      flush(i);
+   }
+}
+
+void redis_publisher::flush(std::size_t index) {
+   auto& l = links_[index];
+   while (l.out_offset < l.out.size()) {
+      ssize_t const sent = ::send(l.fd, l.out.data() + l.out_offset, l.out.size() - l.out_offset,
                                   MSG_NOSIGNAL | MSG_DONTWAIT);
       if (sent < 0) {
          if (errno == EINTR) {
             continue;
          }
          if (errno == EAGAIN || errno == EWOULDBLOCK) {
-            watch_writes(true);
+            watch_writes(index, true);
             return;
          }
          throw std::runtime_error(std::string("redis: write failed: ") + std::strerror(errno));
       }
-      out_offset_ += static_cast<std::size_t>(sent);
+      l.out_offset += static_cast<std::size_t>(sent);
    }
-   out_.clear(); // keeps its capacity: the next batch is built without allocating
-   out_offset_ = 0;
-   watch_writes(false);
+   l.out.clear(); // keeps its capacity: the next batch is built without allocating
+   l.out_offset = 0;
+   watch_writes(index, false);
 }
 
-void redis_publisher::watch_writes(bool on) {
-   if (on != watching_writes_) {
-      watching_writes_ = on;
-      update_interest();
+void redis_publisher::watch_writes(std::size_t index, bool on) {
+   if (on != links_[index].watching_writes) {
+      links_[index].watching_writes = on;
+      update_interest(index);
    }
 }
 
 void redis_publisher::watch_replies(bool on) {
    if (on != watching_replies_) {
       watching_replies_ = on;
-      update_interest();
+      for (std::size_t i = 0; i < links_.size(); ++i) {
+         update_interest(i);
+      }
    }
 }
 
-void redis_publisher::update_interest() {
-   loop_.modify(fd_, (watching_replies_ ? EPOLLIN : 0u) | (watching_writes_ ? EPOLLOUT : 0u), tag_);
+void redis_publisher::update_interest(std::size_t index) {
+   loop_.modify(links_[index].fd,
+                (watching_replies_ ? EPOLLIN : 0u) |
+                    (links_[index].watching_writes ? EPOLLOUT : 0u),
+                tag_ - index);
 }
 
 void redis_publisher::read_ready_replies() {
-   while (read_replies()) {
+   for (std::size_t i = 0; i < links_.size(); ++i) {
+      while (read_replies(i)) {
+      }
    }
 }
 
-void redis_publisher::on_event(std::uint32_t events) {
+void redis_publisher::on_event(std::uint64_t tag, std::uint32_t events) {
+   auto const index = static_cast<std::size_t>(tag_ - tag);
    if ((events & EPOLLOUT) != 0) {
-      flush();
+      flush(index);
    }
    if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
-      read_replies();
+      read_replies(index);
    }
 }
 
-bool redis_publisher::read_replies() {
+bool redis_publisher::read_replies(std::size_t index) {
+   auto& l = links_[index];
    char buffer[16 * 1024];
-   ssize_t const got = ::recv(fd_, buffer, sizeof buffer, MSG_DONTWAIT);
+   ssize_t const got = ::recv(l.fd, buffer, sizeof buffer, MSG_DONTWAIT);
    if (got < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
          return false;
@@ -240,8 +315,8 @@ bool redis_publisher::read_replies() {
    if (got == 0) {
       throw std::runtime_error("redis: connection closed by the server");
    }
-   in_.append(buffer, static_cast<std::size_t>(got));
-   in_.erase(0, parse_publish_replies(in_, counters_, last_error_));
+   l.in.append(buffer, static_cast<std::size_t>(got));
+   l.in.erase(0, parse_publish_replies(l.in, counters_, last_error_));
    return static_cast<std::size_t>(got) == sizeof buffer;
 }
 

@@ -47,8 +47,9 @@ bench_report scenario_runner::run() {
    try {
       pool_ = std::make_unique<connection_pool>(loop_, *this, options_);
       if (options_.scenario != scenario_kind::idle) {
-         publisher_ = std::make_unique<redis_publisher>(
-             loop_, options_.redis, options_.payload_bytes, publisher_tag, options_.publish);
+         publisher_ = std::make_unique<redis_publisher>(loop_, options_.redis,
+                                                        options_.payload_bytes, publisher_tag,
+                                                        options_.publish, options_.redis_cluster);
       }
       switch (options_.scenario) {
       case scenario_kind::idle:
@@ -110,8 +111,8 @@ scenario_runner::wait_result scenario_runner::run_until(const std::function<bool
           loop_.wait(std::chrono::nanoseconds(std::max<std::int64_t>(wake - now, 0)));
       now = bench_now_ns();
       for (epoll_event const& event : events) {
-         if (event.data.u64 == publisher_tag) {
-            publisher_->on_event(event.events);
+         if (publisher_ && publisher_->owns(event.data.u64)) {
+            publisher_->on_event(event.data.u64, event.events);
          } else {
             pool_->on_event(event.data.u64, event.events, now);
          }
@@ -158,7 +159,8 @@ void scenario_runner::on_message(std::size_t connection, std::string_view payloa
       ++report_.late;
       return;
    }
-   if (fields->has_user && (!fields->user_valid || fields->user != pool_->user_of(connection))) {
+   if (fields->has_user &&
+       (!fields->user_valid || fields->user != options_.user_offset + pool_->user_of(connection))) {
       ++report_.misrouted;
       return;
    }

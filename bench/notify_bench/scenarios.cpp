@@ -80,7 +80,7 @@ void scenario_runner::run_user() {
             std::uint64_t const receivers = pool_->open_of_user(user);
             phase_expected_ += receivers;
             report_.expected += receivers;
-            publisher_->publish_to_user(user, sent / users,
+            publisher_->publish_to_user(options_.user_offset + user, sent / users,
                                         static_cast<std::uint64_t>(bench_now_ns()));
          }
          publisher_->flush();
