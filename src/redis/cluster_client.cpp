@@ -163,10 +163,10 @@ private:
       send_to(topology_->masters()[*owner], std::move(req), false);
    }
 
-   void send_to(node_address const& node, request_ptr req, bool asking) {
+   void send_to(node_address const& node, request_ptr const& req, bool asking) {
       auto& target = client(node);
       if (asking) {
-         target.command({"ASKING"}, [](error_code, reply) {});
+         target.command({"ASKING"}, [](error_code, reply const&) {});
       }
       auto args = req->args; // kept for a redirect
       target.command(std::move(args), [weak = weak_from_this(), req](error_code ec, reply answer) {
@@ -252,14 +252,14 @@ private:
    }
 
    void ask_for_slots(std::shared_ptr<std::vector<node_address>> const& nodes, std::size_t next,
-                      std::string why) {
+                      std::string const& why) {
       if (next >= nodes->size()) {
          finish_fetch(nullptr, why.empty() ? "no cluster node to ask" : why);
          return;
       }
       auto const node = (*nodes)[next];
       client(node).command({"CLUSTER", "SLOTS"}, [weak = weak_from_this(), nodes, next,
-                                                  node](error_code ec, reply answer) {
+                                                  node](error_code ec, reply const& answer) {
          auto self = weak.lock();
          if (!self) {
             return;
@@ -284,7 +284,8 @@ private:
       });
    }
 
-   void finish_fetch(std::shared_ptr<const cluster_topology> topology, std::string const& why) {
+   void finish_fetch(std::shared_ptr<const cluster_topology> const& topology,
+                     std::string const& why) {
       fetching_ = false;
       if (topology) {
          topology_ = topology;

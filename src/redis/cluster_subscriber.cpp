@@ -169,7 +169,7 @@ private:
       }
       client_.fetch_topology(
           [weak = weak_from_this()](std::shared_ptr<const cluster_topology> topology,
-                                    std::string why) {
+                                    const std::string& why) {
              if (auto self = weak.lock(); self && !self->stopped_) {
                 self->on_topology(std::move(topology), why);
              }

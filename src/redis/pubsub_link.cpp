@@ -64,17 +64,18 @@ public:
          }
          return;
       }
-      link_->send(std::move(command), [weak = weak_from_this(), generation = link_.generation(),
-                                       handler = std::move(handler)](error_code ec, reply answer) {
-         auto self = weak.lock();
-         if (!self || self->link_.generation() != generation) {
-            return;
-         }
-         bool const taken = handler && handler(ec, answer);
-         if (!ec && answer.is_error() && !taken) {
-            self->run(self->fsm_.on_subscribe_failed(), "subscribe refused: " + answer.str);
-         }
-      });
+      link_->send(
+          std::move(command), [weak = weak_from_this(), generation = link_.generation(),
+                               handler = std::move(handler)](error_code ec, reply const& answer) {
+             auto self = weak.lock();
+             if (!self || self->link_.generation() != generation) {
+                return;
+             }
+             bool const taken = handler && handler(ec, answer);
+             if (!ec && answer.is_error() && !taken) {
+                self->run(self->fsm_.on_subscribe_failed(), "subscribe refused: " + answer.str);
+             }
+          });
    }
 
    void confirmed(std::size_t count) { run(fsm_.on_subscribe_confirmed(count), "subscribed"); }
@@ -101,7 +102,7 @@ private:
          break;
       case kind::send_ping:
          if (link_) {
-            link_->send({"PING"}, [](error_code, reply) {});
+            link_->send({"PING"}, [](error_code, reply const&) {});
          }
          break;
       case kind::drop_link:

@@ -117,6 +117,18 @@ struct delivery_count {
    }
 };
 
+/// Users in `slot` and users elsewhere, `each` of both.
+std::vector<std::string> users_around(std::uint16_t slot, std::size_t each) {
+   std::vector<std::string> users;
+   for (std::size_t n = 0; users.size() < each; ++n) {
+      auto id = "o" + std::to_string(n);
+      if (redis::hash_slot("user:" + id) != slot) {
+         users.push_back(std::move(id));
+      }
+   }
+   return users;
+}
+
 class cluster_test : public ::testing::Test {
 protected:
    void SetUp() override {
@@ -417,6 +429,15 @@ protected:
       return out;
    }
 
+   /// 3 instances, and 30 users in `slot` and 60 elsewhere connected to them.
+   void start_with_users_around(std::uint16_t slot, std::vector<std::string>& users) {
+      start_gateways(3);
+      users = users_in_slot(slot, 30);
+      auto const others = users_around(slot, 60);
+      users.insert(users.end(), others.begin(), others.end());
+      ASSERT_EQ(connect_users(users, ""), users.size());
+   }
+
    static std::string payload(const std::string& user_id, int n) {
       return nlohmann::json{{"user", user_id}, {"n", n}}.dump();
    }
@@ -429,18 +450,6 @@ protected:
    std::map<std::string, int> next_n_;
    std::map<std::string, std::set<int>> acknowledged_;
 };
-
-/// Users in `slot` and users elsewhere, `each` of both.
-std::vector<std::string> users_around(std::uint16_t slot, std::size_t each) {
-   std::vector<std::string> users;
-   for (std::size_t n = 0; users.size() < each; ++n) {
-      auto id = "o" + std::to_string(n);
-      if (redis::hash_slot("user:" + id) != slot) {
-         users.push_back(std::move(id));
-      }
-   }
-   return users;
-}
 
 /// Moves `slot` from the master on `from` to the one on `to` as redis-cli --cluster reshard
 /// does: IMPORTING/MIGRATING, MIGRATE of its keys in batches, then SETSLOT NODE on every master.
@@ -520,14 +529,11 @@ TEST_F(cluster_test, every_slot_owner_gets_exactly_its_messages_on_three_instanc
 }
 
 TEST_F(cluster_test, a_slot_migrated_under_load_loses_nothing) {
-   start_gateways(3);
+   std::uint16_t const slot = 4242;
+   std::vector<std::string> users;
+   ASSERT_NO_FATAL_FAILURE(start_with_users_around(slot, users));
    auto const map = topology();
    ASSERT_TRUE(map);
-   std::uint16_t const slot = 4242;
-   auto users = users_in_slot(slot, 30);
-   auto const others = users_around(slot, 60);
-   users.insert(users.end(), others.begin(), others.end());
-   ASSERT_EQ(connect_users(users, ""), users.size());
 
    auto const from = map->masters()[*map->master_of_slot(slot)].port;
    std::uint16_t to = 0;
@@ -552,14 +558,11 @@ TEST_F(cluster_test, a_slot_migrated_under_load_loses_nothing) {
 }
 
 TEST_F(cluster_test, a_master_killed_and_its_replica_promoted_loses_nothing) {
-   start_gateways(3);
+   std::uint16_t const slot = 777;
+   std::vector<std::string> users;
+   ASSERT_NO_FATAL_FAILURE(start_with_users_around(slot, users));
    auto const map = topology();
    ASSERT_TRUE(map);
-   std::uint16_t const slot = 777;
-   auto users = users_in_slot(slot, 30);
-   auto const others = users_around(slot, 60);
-   users.insert(users.end(), others.begin(), others.end());
-   ASSERT_EQ(connect_users(users, ""), users.size());
 
    auto const victim_port = map->masters()[*map->master_of_slot(slot)].port;
    auto const& ports = cluster_->ports();
@@ -589,14 +592,11 @@ TEST_F(cluster_test, a_master_killed_and_its_replica_promoted_loses_nothing) {
 }
 
 TEST_F(cluster_test, a_master_added_and_given_a_slot_under_load_loses_nothing) {
-   start_gateways(3);
+   std::uint16_t const slot = 9001;
+   std::vector<std::string> users;
+   ASSERT_NO_FATAL_FAILURE(start_with_users_around(slot, users));
    auto const map = topology();
    ASSERT_TRUE(map);
-   std::uint16_t const slot = 9001;
-   auto users = users_in_slot(slot, 30);
-   auto const others = users_around(slot, 60);
-   users.insert(users.end(), others.begin(), others.end());
-   ASSERT_EQ(connect_users(users, ""), users.size());
 
    auto const from = map->masters()[*map->master_of_slot(slot)].port;
    std::vector<std::uint16_t> masters;

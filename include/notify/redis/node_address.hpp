@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace notify::redis {
 
@@ -13,7 +14,9 @@ struct node_address {
    std::uint16_t port = 0;
 
    friend bool operator==(node_address const&, node_address const&) = default;
-   friend auto operator<=>(node_address const&, node_address const&) = default;
+   friend bool operator<(node_address const& a, node_address const& b) {
+      return std::tie(a.host, a.port) < std::tie(b.host, b.port);
+   }
 };
 
 /// "host:port", IPv6 hosts in brackets.
