@@ -164,15 +164,21 @@ std::string notification_router::shard_channel_of(const std::string& user_id) co
 void notification_router::apply_presence(unsigned shard_index,
                                          const std::vector<std::pair<std::string, bool>>& changes,
                                          std::function<void()> applied) {
+   std::vector<std::pair<const std::string*, std::string>> arrived; // user id, shard channel
    for (auto const& [user_id, present] : changes) {
-      if (!on_user_presence(shard_index, user_id, present) || cluster_ == nullptr) {
+      bool const changed = on_user_presence(shard_index, user_id, present);
+      if (cluster_ == nullptr || (!present && !changed)) {
          continue;
       }
-      if (present) {
-         cluster_->acquire(shard_channel_of(user_id));
-      } else {
-         cluster_->release(shard_channel_of(user_id));
+      auto channel = shard_channel_of(user_id);
+      if (!present) {
+         cluster_->release(channel);
+         continue;
       }
+      if (changed) {
+         cluster_->acquire(channel);
+      }
+      arrived.emplace_back(&user_id, std::move(channel));
    }
    if (!applied) {
       return;
@@ -181,11 +187,12 @@ void notification_router::apply_presence(unsigned shard_index,
       applied();
       return;
    }
-   // Users already here are subscribed, or waited for by an earlier batch; the new ones wait.
+   // Users already here are subscribed, or waited for by an earlier batch; the new ones wait,
+   // unless they left again within the batch (their channel is on its way out, not in).
    std::vector<std::string> waited;
-   for (auto const& [user_id, present] : changes) {
-      if (present && shards_of_user_.contains(user_id)) {
-         waited.push_back(shard_channel_of(user_id));
+   for (auto& [user_id, channel] : arrived) {
+      if (shards_of_user_.contains(*user_id)) {
+         waited.push_back(std::move(channel));
       }
    }
    cluster_->when_subscribed(waited, std::move(applied));

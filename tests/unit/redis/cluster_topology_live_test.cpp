@@ -5,16 +5,12 @@
 #include "notify/redis/connection.hpp"
 #include "notify/redis/error.hpp"
 #include "notify/redis/shard_channel_plan.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
 #include <gtest/gtest.h>
 #include <map>
-#include <sstream>
 #include <string>
-#include <unistd.h>
 #include <vector>
 
 namespace notify::redis {
@@ -28,50 +24,19 @@ using test::run_until;
 class cluster_live : public ::testing::Test {
 protected:
    static void SetUpTestSuite() {
-      if (!test::redis_server::available()) {
-         return;
-      }
-      dir_ = std::filesystem::temp_directory_path() /
-             ("notify-cluster-test-" + std::to_string(::getpid()));
-      std::filesystem::remove_all(dir_);
-      auto const start = script() + " start " + dir_.string() + " > " + (dir_.string() + ".seeds");
-      if (std::system(start.c_str()) != 0) {
-         auto const logs = "tail -n 5 " + dir_.string() + "/*/redis.log >&2";
-         [[maybe_unused]] auto const shown = std::system(logs.c_str());
-         return;
-      }
-      started_ = true;
-      std::ifstream env(dir_ / "cluster.env");
-      std::string line;
-      while (std::getline(env, line)) {
-         if (line.starts_with("NODE_PORTS=\"")) {
-            std::istringstream ports(line.substr(12, line.size() - 13));
-            for (unsigned port = 0; ports >> port;) {
-               ports_.push_back(static_cast<std::uint16_t>(port));
-            }
-         }
+      if (test::redis_server::available()) {
+         cluster_ = std::make_unique<test::redis_cluster>();
+         ports_ = cluster_->ports();
       }
    }
 
-   static void TearDownTestSuite() {
-      if (started_) {
-         auto const stop = script() + " stop " + dir_.string();
-         EXPECT_EQ(std::system(stop.c_str()), 0);
-         started_ = false;
-      }
-      if (!dir_.empty()) { // a failed start leaves its logs until here: the failure prints them
-         std::filesystem::remove_all(dir_);
-         std::filesystem::remove(dir_.string() + ".seeds");
-      }
-   }
+   static void TearDownTestSuite() { cluster_.reset(); }
 
    void SetUp() override {
       NOTIFY_REQUIRE_REDIS_SERVER();
-      ASSERT_TRUE(started_) << "scripts/redis-cluster start failed";
+      ASSERT_TRUE(cluster_ && cluster_->started()) << "scripts/redis-cluster start failed";
       ASSERT_EQ(ports_.size(), 6U);
    }
-
-   static std::string script() { return std::string(NOTIFY_SOURCE_DIR) + "/scripts/redis-cluster"; }
 
    /// An open link to the node on `port`, as a subscriber link of the gateway will be.
    std::shared_ptr<connection> open_link(std::uint16_t port) {
@@ -102,8 +67,7 @@ protected:
    }
 
    boost::asio::io_context io_;
-   static inline std::filesystem::path dir_;
-   static inline bool started_ = false;
+   static inline std::unique_ptr<test::redis_cluster> cluster_;
    static inline std::vector<std::uint16_t> ports_;
 };
 
