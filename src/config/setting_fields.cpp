@@ -151,6 +151,8 @@ std::vector<field> const& fields() {
         .place = at<&settings::limits, &limits_settings::max_connections_per_user>,
         .min = 0,
         .max = 10000000},
+       {.key = "limits.max_connections_per_user_scope",
+        .place = at<&settings::limits, &limits_settings::max_connections_per_user_scope>},
        {.key = "limits.max_connections_per_ip",
         .place = at<&settings::limits, &limits_settings::max_connections_per_ip>,
         .min = 0,
@@ -241,6 +243,11 @@ std::vector<field> const& fields() {
         .max = one_day_ms},
        {.key = "redis.classic_pubsub",
         .place = at<&settings::redis, &redis::settings::classic_pubsub>},
+       {.key = "presence.enabled", .place = at<&settings::presence, &presence_settings::enabled>},
+       {.key = "presence.ttl_ms",
+        .place = at<&settings::presence, &presence_settings::ttl>,
+        .min = 3000,
+        .max = one_day_ms},
        {.key = "log.level", .place = at<&settings::log, &log_settings::level>},
    };
    return table;

@@ -24,6 +24,7 @@ public:
       check_routing();
       check_history();
       check_redis();
+      check_presence();
       check_log();
       check_auth();
    }
@@ -217,6 +218,19 @@ private:
       if (config_.routing.global_channel.starts_with(prefix + "{")) {
          fail("history.prefix", "routing.global_channel must not look like a history channel",
               detail::quote_value(prefix));
+      }
+   }
+
+   void check_presence() const {
+      auto const& scope = config_.limits.max_connections_per_user_scope;
+      if (scope != "instance" && scope != "all_instances") {
+         fail("limits.max_connections_per_user_scope", "must be instance or all_instances",
+              detail::quote_value(scope));
+      }
+      if (scope == "all_instances" && !config_.presence.enabled) {
+         fail("limits.max_connections_per_user_scope",
+              "all_instances counts connections in the presence keys: needs presence.enabled",
+              detail::quote_value(scope));
       }
    }
 

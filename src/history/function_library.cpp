@@ -109,6 +109,91 @@ local function publish(keys, args)
   return id
 end
 
+-- Presence: <prefix>{user:<id>}:presence is a sorted set of the user's live connections, each
+-- member a gateway's connection, its score when it expires (this node's clock, ms). Members of a
+-- gateway that died expire; every write drops them. Times come from Redis so that gateways'
+-- clocks never have to agree.
+local max_member_bytes = 200
+
+local function now_ms()
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
+
+local function presence_key_of(target)
+  local id
+  if string.sub(target, 1, 5) == 'user:' then
+    id = string.sub(target, 6)
+  elseif string.sub(target, 1, #prefix + 6) == prefix .. '{user:' and
+         string.sub(target, -10) == '}:presence' then
+    id = string.sub(target, #prefix + 7, -11)
+  else
+    return nil
+  end
+  if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
+    return nil
+  end
+  return prefix .. '{user:' .. id .. '}:presence'
+end
+
+local function whole_number(text)
+  if not text or not string.match(text, '^%d+$') or #text > 15 then
+    return nil
+  end
+  return tonumber(text)
+end
+
+-- KEYS: the presence key itself (a write must declare what it touches). ARGV: the member, its
+-- ttl in ms, and the most live members the user may have (0: no limit). A member already there
+-- is refreshed whatever the limit. Returns the user's live members after joining, or 0 (and
+-- nothing written) when `limit` were live already.
+local function presence_join(keys, args)
+  if #keys ~= 1 or #args ~= 3 then
+    return redis.error_reply('ERR notify_presence_join: usage: FCALL notify_presence_join 1 ' ..
+                             '<presence key> <member> <ttl ms> <limit>')
+  end
+  local key = presence_key_of(keys[1])
+  if key ~= keys[1] then
+    return redis.error_reply('ERR notify_presence_join: the key must be ' .. prefix ..
+                             '{user:<id>}:presence')
+  end
+  local member = args[1]
+  local ttl = whole_number(args[2])
+  local limit = whole_number(args[3])
+  if #member == 0 or #member > max_member_bytes or string.find(member, '%c') or not ttl or
+     ttl < 1 or not limit then
+    return redis.error_reply('ERR notify_presence_join: a member of 1..' .. max_member_bytes ..
+                             ' bytes, a ttl of 1 ms or more and a limit (0: none)')
+  end
+  local now = now_ms()
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now)
+  if limit > 0 and not redis.call('ZSCORE', key, member) and
+     redis.call('ZCARD', key) >= limit then
+    return 0
+  end
+  redis.call('ZADD', key, now + ttl, member)
+  if redis.call('PTTL', key) < ttl then
+    redis.call('PEXPIRE', key, ttl)
+  end
+  return redis.call('ZCARD', key)
+end
+
+-- KEYS: user:<id> or the presence key. Returns how many connections the user has, on every
+-- gateway together.
+local function presence(keys, args)
+  if #keys ~= 1 or #args ~= 0 then
+    return redis.error_reply('ERR notify_presence: usage: FCALL_RO notify_presence 1 ' ..
+                             'user:<id>|<presence key>')
+  end
+  local key = presence_key_of(keys[1])
+  if not key then
+    return redis.error_reply('ERR notify_presence: the key is user:<id> (an id of 1..' ..
+                             max_user_id_bytes .. ' bytes without control characters or }) ' ..
+                             'or ' .. prefix .. '{user:<id>}:presence')
+  end
+  return redis.call('ZCOUNT', key, '(' .. now_ms(), '+inf')
+end
+
 local function info()
   return cjson.encode({
     version = interface_version, prefix = prefix, user_max_entries = user_max_entries,
@@ -118,6 +203,9 @@ end
 
 redis.register_function('notify_publish', publish)
 redis.register_function{function_name = 'notify_info', callback = info, flags = {'no-writes'}}
+redis.register_function('notify_presence_join', presence_join)
+redis.register_function{function_name = 'notify_presence', callback = presence,
+                        flags = {'no-writes'}}
 )lua";
 
 } // namespace

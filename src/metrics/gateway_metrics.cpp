@@ -107,6 +107,10 @@ std::string render_prometheus(const gateway_metrics& m) {
                   "reason", m, &shard_metrics::proxy_header_rejections,
                   proxy_header_rejection_reasons);
 
+   write_counter(out, "notify_presence_write_failures_total",
+                 "Presence joins, refreshes and leaves Redis did not take (the refresh repairs "
+                 "them within a third of presence.ttl_ms).",
+                 m, &shard_metrics::presence_write_failures);
    write_counter(out, "notify_history_resumed_connections_total",
                  "Connections that asked to resume a history stream (per stream asked).", m,
                  &shard_metrics::history_resumed_connections);

@@ -13,6 +13,13 @@ std::string history_names::stream_key(route const& target) const {
    return prefix_ + "{user:" + target.user_id + "}:history";
 }
 
+std::string history_names::presence_key(std::string_view user_id) const {
+   std::string key;
+   key.reserve(prefix_.size() + user_id.size() + 16);
+   key.append(prefix_).append("{user:").append(user_id).append("}:presence");
+   return key;
+}
+
 bool history_names::has_history(std::string_view user_id) {
    return user_id.find('}') == std::string_view::npos;
 }

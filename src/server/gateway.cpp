@@ -108,6 +108,8 @@ void gateway::subscribe_standalone(const routing::channel_scheme& scheme) {
               .live_channels();
       subscriptions.add_pattern(live.user_pattern());
       subscriptions.add_channel(live.global_channel());
+   }
+   if (needs_function_library()) {
       history_admin_ =
           std::make_unique<redis::command_client>(home.io().get_executor(), settings_.redis);
    }
@@ -158,7 +160,7 @@ void gateway::subscribe_cluster(const routing::channel_scheme& scheme) {
       router_->channels_lost(channels);
    };
    handlers.on_master_up = [this](const redis::node_address& master) {
-      if (settings_.history.enabled) {
+      if (needs_function_library()) {
          load_function_library(&master);
       }
    };
@@ -272,6 +274,10 @@ void gateway::begin_shutdown() {
    }
 }
 
+bool gateway::needs_function_library() const {
+   return settings_.history.enabled || settings_.presence.enabled;
+}
+
 void gateway::load_function_library(const redis::node_address* node) {
    // Every (re)connect: a Redis restarted without persistence has lost its functions, and
    // publishers' FCALL would fail until someone loads them again. On a cluster each master
@@ -291,6 +297,15 @@ void gateway::load_function_library(const redis::node_address* node) {
                       "redis-functions prints it)",
                       where, why);
          return;
+      }
+      if (!library_loaded_ && settings_.presence.enabled) {
+         spdlog::info("presence: keys '{}{{user:<id>}}:presence' (FCALL_RO notify_presence 1 "
+                      "user:<id>), members expire {} ms after their last refresh; per-user "
+                      "connection limit counted per {}",
+                      settings_.history.prefix, settings_.presence.ttl.count(),
+                      settings_.limits.max_connections_per_user_scope == "all_instances"
+                          ? "all instances"
+                          : "instance");
       }
       if (!library_loaded_) {
          library_loaded_ = true;

@@ -33,6 +33,13 @@ shard::shard(unsigned index, gateway_context& context)
           io_.get_executor(), context.settings.redis, context.settings.history.max_replay,
           context.settings.routing.max_payload_bytes);
    }
+   if (context.settings.presence.enabled) {
+      presence_ = std::make_unique<presence_tracker>(io_.get_executor(), context.settings, index,
+                                                     metrics_.presence_write_failures);
+      auto const tick = tick_interval(context.settings) / sweep_slices;
+      auto const round = context.settings.presence.ttl / 3;
+      presence_ticks_per_round_ = std::max<std::size_t>(1, round / tick);
+   }
 }
 
 shard::~shard() {
@@ -135,7 +142,23 @@ void shard::on_tick() {
       --sweep_cursor_;
       static_cast<websocket_session*>(registry_.at(sweep_cursor_))->on_tick(now);
    }
+   if (presence_) {
+      refresh_presence_slice();
+   }
    schedule_tick();
+}
+
+void shard::refresh_presence_slice() {
+   // Rounded up: every connection is refreshed at least once per round, whatever joins.
+   auto const count = registry_.size();
+   auto const quota = (count + presence_ticks_per_round_ - 1) / presence_ticks_per_round_;
+   for (std::size_t done = 0; done < quota && registry_.size() > 0; ++done) {
+      if (presence_cursor_ == 0 || presence_cursor_ > registry_.size()) {
+         presence_cursor_ = registry_.size();
+      }
+      --presence_cursor_;
+      static_cast<websocket_session*>(registry_.at(presence_cursor_))->refresh_presence();
+   }
 }
 
 void shard::begin_shutdown() {
@@ -157,9 +180,21 @@ void shard::begin_shutdown() {
 }
 
 void shard::on_connection_left() {
-   if (draining_ && registry_.size() == 0) {
-      stop();
+   if (!draining_ || registry_.size() != 0 || stopped_) {
+      return;
    }
+   if (presence_) {
+      // The last connections' leaves are on their way: gone from the presence keys now, a
+      // user who reconnects elsewhere is not counted twice for the ttl (bounded by the
+      // shutdown deadline).
+      presence_->when_idle([this] {
+         if (!stopped_) {
+            stop();
+         }
+      });
+      return;
+   }
+   stop();
 }
 
 void shard::repair_history() {
@@ -220,6 +255,9 @@ void shard::stop() {
    stopped_ = true;
    if (history_reader_) {
       history_reader_->stop();
+   }
+   if (presence_) {
+      presence_->stop();
    }
    tick_timer_.cancel();
    if (shutdown_deadline_) {

@@ -317,10 +317,58 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    if (context.auth_failures_per_ip.tracking_any()) {
       context.auth_failures_per_ip.record_success(client_address_.to_string());
    }
+   auto* presence = home_.presence();
+   if (presence != nullptr && presence_tracker::tracks(outcome.user_id)) {
+      presence_member_ = presence->next_member();
+      if (per_user_limit > 0 && context.settings.limits.max_connections_per_user_scope ==
+                                    "all_instances") {
+         // Counted with every other gateway's connections of the user, atomically in Redis.
+         presence->join(outcome.user_id, presence_member_, per_user_limit,
+                        [weak = weak_from_this(), presence, user = outcome.user_id,
+                         member = presence_member_](presence_tracker::join_result result) mutable {
+                           if (auto self = weak.lock()) {
+                              self->on_presence_joined(std::move(user), result);
+                           } else if (result == presence_tracker::join_result::admitted) {
+                              presence->leave(user, member);
+                           }
+                        });
+         return;
+      }
+      presence->join(outcome.user_id, presence_member_, 0, nullptr);
+   }
+   admit(std::move(outcome.user_id));
+}
+
+void websocket_session::on_presence_joined(std::string user,
+                                           presence_tracker::join_result result) {
+   auto* presence = home_.presence();
+   if (phase_ != phase::authenticating) {
+      // Closed while Redis counted it: not a connection of the user any more.
+      if (result == presence_tracker::join_result::admitted) {
+         presence->leave(user, presence_member_);
+      }
+      presence_member_ = 0;
+      return;
+   }
+   if (result == presence_tracker::join_result::over_limit) {
+      presence_member_ = 0;
+      if (counted_for_user_) {
+         counted_for_user_ = false;
+         home_.context().connections_per_user.release(user);
+      }
+      home_.metrics().refused_connections.add("per_user");
+      close(app_close::connection_limit, "too many connections for this user");
+      return;
+   }
+   // unavailable: admitted on this instance's own count; the refresh adds it to Redis later.
+   admit(std::move(user));
+}
+
+void websocket_session::admit(std::string user) {
    // auth_ok waits until the router has this shard's presence for the user: a client that
    // has seen auth_ok must get every message published after it, even on another thread.
    phase_ = phase::joining;
-   if (home_.registry().authenticate(*this, std::move(outcome.user_id))) {
+   if (home_.registry().authenticate(*this, std::move(user))) {
       home_.user_presence_changed(user_id(), true);
    }
    home_.metrics().authenticated_connections.add(1);
@@ -513,6 +561,12 @@ void websocket_session::on_tick(steady_clock::time_point now) {
    }
 }
 
+void websocket_session::refresh_presence() {
+   if (presence_member_ != 0 && authenticated()) {
+      home_.presence()->refresh(user_id(), presence_member_);
+   }
+}
+
 void websocket_session::terminate() {
    if (phase_ == phase::closed) {
       return;
@@ -532,6 +586,10 @@ void websocket_session::revoke_authentication() {
    if (counted_for_user_) {
       counted_for_user_ = false;
       context.connections_per_user.release(user_id());
+   }
+   if (presence_member_ != 0) {
+      home_.presence()->leave(user_id(), presence_member_);
+      presence_member_ = 0;
    }
    home_.metrics().authenticated_connections.add(-1);
    // revoke() leaves user_id() in place, so no copy is needed to report the departure.

@@ -76,6 +76,9 @@ struct limits_settings {
    /// refused (503 / 429); over the per-user limit the connection is closed with 4003 after auth.
    std::size_t max_connections = 0;
    std::size_t max_connections_per_user = 0;
+   /// instance: max_connections_per_user counts this process's connections; all_instances:
+   /// every gateway's on the same Redis (kept in the presence keys, needs presence.enabled).
+   std::string max_connections_per_user_scope = "instance";
    std::size_t max_connections_per_ip = 0;
    /// Token bucket per client address for WebSocket handshakes: refilled at this many per
    /// second, holding at most `handshake_burst_per_ip`. 0 = no rate limit. Over it: HTTP 429.
@@ -90,6 +93,16 @@ struct routing_settings {
    std::size_t max_user_id_bytes = 256;
 };
 
+/// Presence across instances: every authenticated connection is a member of its user's sorted
+/// set <history.prefix>{user:<id>}:presence (score: when it expires, Redis' clock in ms), kept
+/// fresh by the gateway, so a backend can ask whether a user is connected anywhere.
+struct presence_settings {
+   bool enabled = true;
+   /// A member not refreshed for this long (its gateway died) no longer counts; the gateway
+   /// refreshes every member three times per ttl.
+   std::chrono::milliseconds ttl{60000};
+};
+
 struct log_settings {
    std::string level = "info"; ///< trace, debug, info, warn, error, critical, off
 };
@@ -102,6 +115,7 @@ struct settings {
    routing_settings routing;
    history::settings history;
    redis::settings redis;
+   presence_settings presence;
    log_settings log;
    /// True when Redis was set by a config file, REDIS_URL/REDIS_* or a flag (scripts/run uses it
    /// to decide whether to start a private redis-server).

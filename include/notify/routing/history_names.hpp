@@ -16,11 +16,14 @@ namespace notify::routing {
 ///   <prefix>{user:<id>}:history   the stream, entries {d: <json>, p: <previous id>}
 ///   <prefix>{user:<id>}:live      the channel notify_publish publishes on
 ///   <prefix>{global}:history and <prefix>{global}:live for everyone.
+///   <prefix>{user:<id>}:presence  the user's live connections (presence_settings)
 class history_names {
 public:
    history_names(std::string prefix, std::size_t max_user_id_bytes);
 
    std::string stream_key(route const& target) const;
+   /// Needs has_history(user_id): the key must stay in the user's slot.
+   std::string presence_key(std::string_view user_id) const;
    /// How the live channels are parsed into routes (and the pattern to subscribe to).
    channel_scheme const& live_channels() const { return live_channels_; }
 

@@ -46,6 +46,8 @@ private:
    void on_redis_state(redis::subscriber_state state, std::string_view reason);
    void on_cluster_state(bool ready, std::string_view reason);
    /// On `node` in cluster mode (each master has its own functions), else on the one Redis.
+   /// History and presence both live in the notify function library.
+   bool needs_function_library() const;
    void load_function_library(const redis::node_address* node);
 
    const config::settings& settings_;

@@ -6,6 +6,7 @@
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/gateway_context.hpp"
 #include "notify/server/net.hpp"
+#include "notify/server/presence_tracker.hpp"
 #include "notify/ws/frame.hpp"
 
 #include <memory>
@@ -34,6 +35,8 @@ public:
 
    /// History reads for this shard's connections; null when history.enabled is false.
    history::stream_reader* history_reader() { return history_reader_.get(); }
+   /// This shard's presence writes; null when presence.enabled is false.
+   presence_tracker* presence() { return presence_.get(); }
    const routing::history_names& history_names() const { return history_names_; }
    /// The Redis subscription was re-established after a loss: every connection that follows a
    /// history stream reads what it may have missed meanwhile.
@@ -80,6 +83,7 @@ private:
    void post_presence_forward();
    void schedule_tick();
    void on_tick();
+   void refresh_presence_slice();
 
    unsigned index_;
    gateway_context& context_;
@@ -110,6 +114,11 @@ private:
    history::stream_watermark global_watermark_;
    // After io_: its Redis link is closed before the loop goes away.
    std::unique_ptr<history::stream_reader> history_reader_;
+   std::unique_ptr<presence_tracker> presence_;
+   /// Walks the connections for presence refreshes, apart from the deadline sweep: a full
+   /// round takes a third of presence.ttl_ms.
+   std::size_t presence_cursor_ = 0;
+   std::size_t presence_ticks_per_round_ = 1;
    bool draining_ = false;
    bool stopped_ = false;
 };

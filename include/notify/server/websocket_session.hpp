@@ -7,6 +7,7 @@
 #include "notify/server/connection_registry.hpp"
 #include "notify/server/net.hpp"
 #include "notify/server/outbound_queue.hpp"
+#include "notify/server/presence_tracker.hpp"
 #include "notify/server/session_transport.hpp"
 #include "notify/ws/frame.hpp"
 #include "notify/ws/server_protocol.hpp"
@@ -69,6 +70,8 @@ public:
    void close(std::uint16_t code, std::string_view reason);
 
    void on_tick(steady_clock::time_point now);
+   /// Pushes this connection's presence expiry a ttl ahead (shard's presence round).
+   void refresh_presence();
 
    /// The router now knows this connection's user is on its shard: sends auth_ok.
    void on_presence_synced();
@@ -103,6 +106,9 @@ private:
    /// True (after closing with 4005) when this client's address is locked out.
    bool refuse_locked_out_client();
    void on_auth_result(authenticator::outcome outcome);
+   void on_presence_joined(std::string user, presence_tracker::join_result result);
+   /// Joins the registry and the router as `user`; auth_ok follows once both are in place.
+   void admit(std::string user);
 
    // History (websocket_session_history.cpp)
    struct history_progress;
@@ -164,6 +170,8 @@ private:
    bool holds_per_ip_slot_ = false;
    bool envelope_ = false;
    std::uint8_t protocol_errors_ = 0;
+   /// This connection's member in its user's presence key (presence_tracker); 0: none.
+   std::uint32_t presence_member_ = 0;
 };
 
 } // namespace notify::server
