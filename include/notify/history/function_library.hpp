@@ -14,6 +14,9 @@ inline constexpr int function_library_version = 1;
 /// The Redis Function library (Lua, `#!lua name=notify`) that publishers call:
 ///   FCALL notify_publish 1 user:<id> <json> [<message id>]
 ///   FCALL notify_publish 1 global <json> [<message id>]
+/// and, for presence (config::presence_settings), the gateway and backends:
+///   FCALL notify_presence_join 1 <prefix>{user:<id>}:presence <member> <ttl ms> <limit>
+///   FCALL_RO notify_presence 1 user:<id>
 /// It appends the payload to the target's stream (bounded by count and age), publishes
 /// "<id> <previous id> <json>" on the target's live channel, and returns the new entry's id
 /// (the first publish's id again for a repeated message id). The bounds come from `config`;
