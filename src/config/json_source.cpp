@@ -18,8 +18,8 @@ namespace {
 /// Far above any real config; a guard against pointing --config at something huge.
 constexpr std::size_t max_file_bytes = std::size_t{1024} * 1024;
 
-constexpr std::array<std::string_view, 7> sections{"server",  "auth",  "limits", "routing",
-                                                   "history", "redis", "log"};
+constexpr std::array<std::string_view, 8> sections{"server",  "auth",  "limits",   "routing",
+                                                   "history", "redis", "presence", "log"};
 
 bool is_comment(std::string const& name) {
    return name.starts_with('_');
@@ -132,7 +132,7 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       if (!is_section(section)) {
          throw config_error(section,
                             "unknown section (from " + std::string(origin) +
-                                "); expected server, auth, limits, routing, history, redis or log");
+                                "); expected server, auth, limits, routing, history, redis, presence or log");
       }
       if (!body.is_object()) {
          throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");

@@ -12,8 +12,11 @@
 #include <csignal>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
 
 namespace notify::test {
@@ -515,6 +518,27 @@ TEST_F(cluster_test, every_slot_owner_gets_exactly_its_messages_on_three_instanc
    count.print("all 16384 slots, 3 instances");
    EXPECT_EQ(count.complete, users.size()) << count.first_problem;
    EXPECT_EQ(count.missing + count.duplicates + count.misrouted + count.out_of_order, 0U);
+
+   // Presence in every slot: a backend asking any node (redis-cli -c follows MOVED) sees each
+   // user's one connection, wherever its instance and slot are.
+   auto const questions = std::filesystem::temp_directory_path() /
+                          ("presence-questions-" + std::to_string(::getpid()));
+   {
+      std::ofstream out(questions);
+      for (auto const& user : users) {
+         out << "FCALL_RO notify_presence 1 user:" << user << "\n";
+      }
+   }
+   auto const answers = redis_cluster::cli(cluster_->ports().front(), "-c < " + questions.string());
+   std::filesystem::remove(questions);
+   std::size_t present = 0;
+   std::istringstream lines(answers);
+   for (std::string line; std::getline(lines, line);) {
+      present += line == "1" ? 1 : 0;
+   }
+   std::printf("presence: %zu of %zu users (one per slot) answer 1 connection\n", present,
+               users.size());
+   EXPECT_EQ(present, users.size()) << answers.substr(0, 500);
 
    // Each instance received its own users' messages only: a third of the user traffic each.
    for (std::size_t g = 0; g < gateways_.size(); ++g) {

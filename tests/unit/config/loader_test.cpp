@@ -187,6 +187,9 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
        {"redis.topology_refresh_interval_ms", "333"},
        {"redis.unsubscribe_delay_ms", "444"},
        {"redis.classic_pubsub", "false"},
+       {"limits.max_connections_per_user_scope", "all_instances"},
+       {"presence.enabled", "true"},
+       {"presence.ttl_ms", "5555"},
        {"log.level", "warn"},
    };
    ASSERT_EQ(values.size(), setting_keys().size());
@@ -237,6 +240,9 @@ TEST(settings_loader, every_key_has_a_working_environment_variable) {
    EXPECT_EQ(loaded.limits.max_queued_messages, 77U);
    EXPECT_EQ(loaded.limits.max_connections, 1000U);
    EXPECT_EQ(loaded.limits.max_connections_per_user, 3U);
+   EXPECT_EQ(loaded.limits.max_connections_per_user_scope, "all_instances");
+   EXPECT_TRUE(loaded.presence.enabled);
+   EXPECT_EQ(loaded.presence.ttl.count(), 5555);
    EXPECT_EQ(loaded.limits.max_connections_per_ip, 50U);
    EXPECT_EQ(loaded.limits.max_inbound_bytes, 100U);
    EXPECT_EQ(loaded.limits.max_protocol_errors, 9U);

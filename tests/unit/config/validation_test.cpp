@@ -34,6 +34,24 @@ TEST(validate, threads) {
    EXPECT_EQ(failing_key([](settings& c) { c.server.threads = 1025; }), "server.threads");
 }
 
+TEST(validate, presence_and_the_per_user_limit_scope) {
+   using std::chrono::milliseconds;
+   EXPECT_EQ(failing_key([](settings& c) { c.limits.max_connections_per_user_scope = "cluster"; }),
+             "limits.max_connections_per_user_scope");
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.limits.max_connections_per_user_scope = "all_instances";
+                c.presence.enabled = false;
+             }),
+             "limits.max_connections_per_user_scope");
+   EXPECT_EQ(failing_key([](settings& c) {
+                c.limits.max_connections_per_user_scope = "all_instances";
+             }),
+             "<valid>");
+   EXPECT_EQ(failing_key([](settings& c) { c.presence.ttl = milliseconds(2999); }),
+             "presence.ttl_ms");
+   EXPECT_EQ(failing_key([](settings& c) { c.presence.ttl = milliseconds(3000); }), "<valid>");
+}
+
 TEST(validate, durations_must_be_positive) {
    using std::chrono::milliseconds;
    EXPECT_EQ(failing_key([](settings& c) { c.server.ping_interval = milliseconds(0); }),

@@ -98,7 +98,7 @@ std::map<std::string, std::string> parse_exposition(const std::string& text) {
 TEST(render_prometheus, every_line_follows_the_text_format) {
    gateway_metrics metrics;
    auto const samples = parse_exposition(render_prometheus(metrics));
-   EXPECT_EQ(samples.size(), 12u /* unlabelled */ + 2u /* redis scopes */ + drop_reasons.size() +
+   EXPECT_EQ(samples.size(), 13u /* unlabelled */ + 2u /* redis scopes */ + drop_reasons.size() +
                                  auth_failure_reasons.size() + connection_limit_reasons.size() +
                                  timeout_stages.size() + proxy_header_rejection_reasons.size() +
                                  history_gap_reasons.size() + latency_buckets_ms.size() +
