@@ -130,9 +130,10 @@ void settings_loader::apply_json_text(std::string_view text, std::string_view or
       }
       check_name(section, "section", origin);
       if (!is_section(section)) {
-         throw config_error(section,
-                            "unknown section (from " + std::string(origin) +
-                                "); expected server, auth, limits, routing, history, redis, presence or log");
+         throw config_error(
+             section,
+             "unknown section (from " + std::string(origin) +
+                 "); expected server, auth, limits, routing, history, redis, presence or log");
       }
       if (!body.is_object()) {
          throw config_error(section, "must be a JSON object (from " + std::string(origin) + ")");

@@ -41,7 +41,9 @@ presence_tracker::presence_tracker(boost::asio::any_io_executor executor,
     , ttl_ms_(std::to_string(settings.presence.ttl.count()))
     , write_failures_(write_failures) {}
 
-presence_tracker::~presence_tracker() { stop(); }
+presence_tracker::~presence_tracker() {
+   stop();
+}
 
 bool presence_tracker::tracks(std::string_view user_id) {
    return routing::history_names::has_history(user_id);
@@ -62,23 +64,25 @@ void presence_tracker::send(std::vector<std::string> command,
                             std::function<void(bool taken, long long)> done) {
    ++in_flight_;
    auto command_name = command.front();
-   client_->command(std::move(command), [this, command_name = std::move(command_name), done = std::move(done)](
-                                            boost::system::error_code ec, redis::reply answer) {
-      if (ec == redis::errc::stopped) {
-         return; // the shard is going away: nobody waits for the answer
-      }
-      bool const taken = !ec && answer.type == redis::reply::kind::integer;
-      if (!taken) {
-         write_failures_.add(1);
-         spdlog::debug("presence: {} not written ({})", command_name, ec ? ec.message() : answer.str);
-      }
-      done(taken, answer.integer);
-      if (--in_flight_ == 0 && on_idle_) {
-         auto idle = std::move(on_idle_);
-         on_idle_ = nullptr;
-         idle();
-      }
-   });
+   client_->command(std::move(command),
+                    [this, command_name = std::move(command_name),
+                     done = std::move(done)](boost::system::error_code ec, redis::reply answer) {
+                       if (ec == redis::errc::stopped) {
+                          return; // the shard is going away: nobody waits for the answer
+                       }
+                       bool const taken = !ec && answer.type == redis::reply::kind::integer;
+                       if (!taken) {
+                          write_failures_.add(1);
+                          spdlog::debug("presence: {} not written ({})", command_name,
+                                        ec ? ec.message() : answer.str);
+                       }
+                       done(taken, answer.integer);
+                       if (--in_flight_ == 0 && on_idle_) {
+                          auto idle = std::move(on_idle_);
+                          on_idle_ = nullptr;
+                          idle();
+                       }
+                    });
 }
 
 void presence_tracker::join(std::string_view user_id, std::uint32_t member, std::size_t limit,
@@ -111,6 +115,8 @@ void presence_tracker::when_idle(std::function<void()> done) {
    on_idle_ = std::move(done);
 }
 
-void presence_tracker::stop() { client_->stop(); }
+void presence_tracker::stop() {
+   client_->stop();
+}
 
 } // namespace notify::server

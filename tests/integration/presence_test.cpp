@@ -82,8 +82,8 @@ TEST_F(presence_test, a_backend_sees_a_users_connections_on_every_gateway) {
    // Hostile input to the documented call gets an error reply, not a wrong answer.
    auto const bad = redis_->command({"FCALL_RO", "notify_presence", "1", "user:"});
    EXPECT_EQ(bad.type, redis::reply::kind::error) << bad.str;
-   auto const forged = redis_->command(
-       {"FCALL", "notify_presence_join", "1", "user:42", "member", "1000", "0"});
+   auto const forged =
+       redis_->command({"FCALL", "notify_presence_join", "1", "user:42", "member", "1000", "0"});
    EXPECT_EQ(forged.type, redis::reply::kind::error) << forged.str;
 }
 

@@ -160,7 +160,7 @@ struct alignas(64) shard_metrics {
    counter history_resumed_connections; ///< connections that asked to resume a stream
    counter history_replayed_messages;   ///< messages delivered from a history read
    labelled_counter<history_gap_reasons.size()> history_gaps{history_gap_reasons};
-   counter history_read_failures; ///< history reads Redis did not answer
+   counter history_read_failures;   ///< history reads Redis did not answer
    counter presence_write_failures; ///< presence joins, refreshes, leaves Redis did not take
    /// From a live history message's stream id (Redis' clock when it was published) to the
    /// moment this shard queued it for its connections' writes.

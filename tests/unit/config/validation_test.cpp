@@ -43,10 +43,9 @@ TEST(validate, presence_and_the_per_user_limit_scope) {
                 c.presence.enabled = false;
              }),
              "limits.max_connections_per_user_scope");
-   EXPECT_EQ(failing_key([](settings& c) {
-                c.limits.max_connections_per_user_scope = "all_instances";
-             }),
-             "<valid>");
+   EXPECT_EQ(
+       failing_key([](settings& c) { c.limits.max_connections_per_user_scope = "all_instances"; }),
+       "<valid>");
    EXPECT_EQ(failing_key([](settings& c) { c.presence.ttl = milliseconds(2999); }),
              "presence.ttl_ms");
    EXPECT_EQ(failing_key([](settings& c) { c.presence.ttl = milliseconds(3000); }), "<valid>");
