@@ -65,8 +65,8 @@ void presence_tracker::send(std::vector<std::string> command,
    ++in_flight_;
    auto command_name = command.front();
    client_->command(std::move(command),
-                    [this, command_name = std::move(command_name),
-                     done = std::move(done)](boost::system::error_code ec, redis::reply answer) {
+                    [this, command_name = std::move(command_name), done = std::move(done)](
+                        boost::system::error_code ec, const redis::reply& answer) {
                        if (ec == redis::errc::stopped) {
                           return; // the shard is going away: nobody waits for the answer
                        }
