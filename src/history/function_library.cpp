@@ -30,6 +30,29 @@ local function fail(text)
   return redis.error_reply('ERR notify_publish: ' .. text)
 end
 
+local function now_ms()
+  local now = redis.call('TIME')
+  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+end
+
+-- The user id of user:<id> or of <prefix>{user:<id>}<suffix> (e.g. ':history'); nil for
+-- anything else, or an id the gateway would not accept.
+local function user_id_of(target, suffix)
+  local id
+  if string.sub(target, 1, 5) == 'user:' then
+    id = string.sub(target, 6)
+  elseif string.sub(target, 1, #prefix + 6) == prefix .. '{user:' and
+         string.sub(target, -(#suffix + 1)) == '}' .. suffix then
+    id = string.sub(target, #prefix + 7, -(#suffix + 2))
+  else
+    return nil
+  end
+  if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
+    return nil
+  end
+  return id
+end
+
 local function target_base(target)
   if target == 'global' then
     return prefix .. '{global}', global_max_entries
@@ -37,16 +60,8 @@ local function target_base(target)
   if target == prefix .. '{global}:history' then
     return prefix .. '{global}', global_max_entries
   end
-  local id
-  if string.sub(target, 1, 5) == 'user:' then
-    id = string.sub(target, 6)
-  elseif string.sub(target, 1, #prefix + 6) == prefix .. '{user:' and
-         string.sub(target, -9) == '}:history' then
-    id = string.sub(target, #prefix + 7, -10)
-  else
-    return nil
-  end
-  if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
+  local id = user_id_of(target, ':history')
+  if not id then
     return nil
   end
   return prefix .. '{user:' .. id .. '}', user_max_entries
@@ -95,8 +110,7 @@ local function publish(keys, args)
     previous = last[1][1]
   end
   local id = redis.call('XADD', stream, 'MAXLEN', '~', max_entries, '*', 'd', payload, 'p', previous)
-  local now = redis.call('TIME')
-  local oldest_ms = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - max_age_ms
+  local oldest_ms = now_ms() - max_age_ms
   if oldest_ms > 0 then
     -- after XADD: the entry just added is never older than the bound
     redis.call('XTRIM', stream, 'MINID', '~', oldest_ms)
@@ -115,22 +129,9 @@ end
 -- clocks never have to agree.
 local max_member_bytes = 200
 
-local function now_ms()
-  local now = redis.call('TIME')
-  return tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
-end
-
 local function presence_key_of(target)
-  local id
-  if string.sub(target, 1, 5) == 'user:' then
-    id = string.sub(target, 6)
-  elseif string.sub(target, 1, #prefix + 6) == prefix .. '{user:' and
-         string.sub(target, -10) == '}:presence' then
-    id = string.sub(target, #prefix + 7, -11)
-  else
-    return nil
-  end
-  if #id == 0 or #id > max_user_id_bytes or string.find(id, '[%c}]') then
+  local id = user_id_of(target, ':presence')
+  if not id then
     return nil
   end
   return prefix .. '{user:' .. id .. '}:presence'
