@@ -28,7 +28,7 @@ void shard_channel_plan::release(std::string const& channel, clock::time_point n
    }
    if (--found->second.references == 0) {
       found->second.released_at = now;
-      queue(channel, found->second);
+      delayed_.emplace_back(now, channel);
    }
 }
 
@@ -59,6 +59,15 @@ shard_channel_plan::take_commands(cluster_topology const& topology, clock::time_
    // master -> slot -> command; the slot level keeps each command within one slot.
    std::map<std::size_t, std::map<std::uint16_t, command>> subscribes;
    std::map<std::size_t, std::map<std::uint16_t, command>> unsubscribes;
+   while (!delayed_.empty() && now - delayed_.front().first >= unsubscribe_delay_) {
+      auto const& [released_at, channel] = delayed_.front();
+      if (auto found = channels_.find(channel); found != channels_.end() &&
+                                                found->second.references == 0 &&
+                                                found->second.released_at == released_at) {
+         queue(channel, found->second);
+      }
+      delayed_.pop_front();
+   }
    for (auto& channel : std::exchange(queue_, {})) {
       auto found = channels_.find(channel);
       if (found == channels_.end()) {
@@ -69,8 +78,7 @@ shard_channel_plan::take_commands(cluster_topology const& topology, clock::time_
       auto const slot = hash_slot(channel);
       if (state.references == 0) {
          if (now - state.released_at < unsubscribe_delay_) {
-            queue(channel, state); // looked at again until the delay is over
-            continue;
+            continue; // its entry in delayed_ brings it back once the delay is over
          }
          auto const master =
              state.subscribed_on == nowhere ? std::nullopt : master_of_node(state.subscribed_on);

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <deque>
 #include <map>
 #include <string>
 #include <unordered_map>
@@ -52,7 +53,7 @@ public:
    bool subscribed(std::string const& channel) const;
    std::size_t channel_count() const { return channels_.size(); }
    /// Something for take_commands to look at (a subscribe to send, an unsubscribe delay running).
-   bool has_queued() const { return !queue_.empty(); }
+   bool has_queued() const { return !queue_.empty() || !delayed_.empty(); }
 
 private:
    static constexpr std::size_t nowhere = static_cast<std::size_t>(-1);
@@ -74,6 +75,10 @@ private:
    std::chrono::milliseconds unsubscribe_delay_;
    std::unordered_map<std::string, channel_state> channels_;
    std::vector<std::string> queue_; ///< channels to subscribe, unsubscribe or look at again
+   /// Releases in time order (the delay is one for all): take_commands looks only at those
+   /// whose delay is over, not at every channel still waiting, on every turn. A channel taken
+   /// and released again has a later entry; the earlier one is passed over.
+   std::deque<std::pair<clock::time_point, std::string>> delayed_;
    std::vector<node_address> nodes_;
 };
 
