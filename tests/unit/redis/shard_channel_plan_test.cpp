@@ -96,6 +96,36 @@ TEST(shard_channel_plan, flaps_within_the_delay_send_nothing_and_the_last_leave_
    EXPECT_EQ(plan.channel_count(), 0U) << "forgotten once unsubscribed";
 }
 
+TEST(shard_channel_plan, releases_are_unsubscribed_in_the_order_their_delay_ends) {
+   auto const topology = three_masters();
+   shard_channel_plan plan(2s);
+   auto const start = clock_type::now();
+   for (int user = 0; user < 3; ++user) {
+      plan.acquire(channel_of(user));
+   }
+   ASSERT_FALSE(plan.take_commands(topology, start).empty());
+   plan.release(channel_of(0), start);
+   plan.release(channel_of(1), start + 1s);
+   plan.release(channel_of(2), start + 1500ms);
+   // Dropped by Redis while waiting: looked at now, but still unsubscribed only when due.
+   plan.lost(channel_of(2));
+   EXPECT_TRUE(plan.take_commands(topology, start + 1600ms).empty());
+   auto unsubscribed = [&](clock_type::time_point at) {
+      std::set<std::string> out;
+      for (auto const& [master, commands] : plan.take_commands(topology, at)) {
+         auto const some = channels_in(commands, "SUNSUBSCRIBE");
+         out.insert(some.begin(), some.end());
+      }
+      return out;
+   };
+   EXPECT_EQ(unsubscribed(start + 2100ms), std::set<std::string>{channel_of(0)});
+   EXPECT_EQ(unsubscribed(start + 3100ms), std::set<std::string>{channel_of(1)});
+   // Its link dropped it already, so nothing is sent; it is forgotten all the same.
+   EXPECT_TRUE(unsubscribed(start + 3600ms).empty());
+   EXPECT_EQ(plan.channel_count(), 0U);
+   EXPECT_FALSE(plan.has_queued());
+}
+
 TEST(shard_channel_plan, a_channel_redis_dropped_is_subscribed_again) {
    auto const topology = three_masters();
    shard_channel_plan plan(0ms);
