@@ -303,9 +303,7 @@ void gateway::load_function_library(const redis::node_address* node) {
                       "user:<id>), members expire {} ms after their last refresh; per-user "
                       "connection limit counted per {}",
                       settings_.history.prefix, settings_.presence.ttl.count(),
-                      settings_.limits.max_connections_per_user_scope == "all_instances"
-                          ? "all instances"
-                          : "instance");
+                      settings_.limits.per_user_limit_is_shared() ? "all instances" : "instance");
       }
       if (!library_loaded_) {
          library_loaded_ = true;

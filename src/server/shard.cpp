@@ -133,15 +133,8 @@ void shard::on_tick() {
    // the back: a connection that ends during its check swaps the last one into its slot, and
    // that one has been checked already in this sweep.
    auto const now = steady_clock::now();
-   auto const count = registry_.size();
-   auto const quota = (count + sweep_slices - 1) / sweep_slices;
-   for (std::size_t checked = 0; checked < quota && registry_.size() > 0; ++checked) {
-      if (sweep_cursor_ == 0 || sweep_cursor_ > registry_.size()) {
-         sweep_cursor_ = registry_.size();
-      }
-      --sweep_cursor_;
-      static_cast<websocket_session*>(registry_.at(sweep_cursor_))->on_tick(now);
-   }
+   visit_slice(sweep_cursor_, sweep_slices,
+               [now](websocket_session& session) { session.on_tick(now); });
    if (presence_) {
       refresh_presence_slice();
    }
@@ -149,15 +142,20 @@ void shard::on_tick() {
 }
 
 void shard::refresh_presence_slice() {
-   // Rounded up: every connection is refreshed at least once per round, whatever joins.
-   auto const count = registry_.size();
-   auto const quota = (count + presence_ticks_per_round_ - 1) / presence_ticks_per_round_;
-   for (std::size_t done = 0; done < quota && registry_.size() > 0; ++done) {
-      if (presence_cursor_ == 0 || presence_cursor_ > registry_.size()) {
-         presence_cursor_ = registry_.size();
+   visit_slice(presence_cursor_, presence_ticks_per_round_,
+               [](websocket_session& session) { session.refresh_presence(); });
+}
+
+template <class Visit>
+void shard::visit_slice(std::size_t& cursor, std::size_t slices, Visit visit) {
+   // Rounded up, so a round visits every connection at least once whatever joins meanwhile.
+   auto const quota = (registry_.size() + slices - 1) / slices;
+   for (std::size_t visited = 0; visited < quota && registry_.size() > 0; ++visited) {
+      if (cursor == 0 || cursor > registry_.size()) {
+         cursor = registry_.size();
       }
-      --presence_cursor_;
-      static_cast<websocket_session*>(registry_.at(presence_cursor_))->refresh_presence();
+      --cursor;
+      visit(*static_cast<websocket_session*>(registry_.at(cursor)));
    }
 }
 

@@ -320,8 +320,7 @@ void websocket_session::on_auth_result(authenticator::outcome outcome) {
    auto* presence = home_.presence();
    if (presence != nullptr && presence_tracker::tracks(outcome.user_id)) {
       presence_member_ = presence->next_member();
-      if (per_user_limit > 0 &&
-          context.settings.limits.max_connections_per_user_scope == "all_instances") {
+      if (context.settings.limits.per_user_limit_is_shared()) {
          // Counted with every other gateway's connections of the user, atomically in Redis.
          presence->join(outcome.user_id, presence_member_, per_user_limit,
                         [weak = weak_from_this(), presence, user = outcome.user_id,

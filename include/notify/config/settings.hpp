@@ -79,6 +79,10 @@ struct limits_settings {
    /// instance: max_connections_per_user counts this process's connections; all_instances:
    /// every gateway's on the same Redis (kept in the presence keys, needs presence.enabled).
    std::string max_connections_per_user_scope = "instance";
+   /// max_connections_per_user is counted over every gateway (in Redis), not per process.
+   bool per_user_limit_is_shared() const {
+      return max_connections_per_user > 0 && max_connections_per_user_scope == "all_instances";
+   }
    std::size_t max_connections_per_ip = 0;
    /// Token bucket per client address for WebSocket handshakes: refilled at this many per
    /// second, holding at most `handshake_burst_per_ip`. 0 = no rate limit. Over it: HTTP 429.

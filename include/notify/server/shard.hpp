@@ -84,6 +84,10 @@ private:
    void schedule_tick();
    void on_tick();
    void refresh_presence_slice();
+   /// One slice of a round over the connections: 1/`slices` of them, from the back, where
+   /// `cursor` stopped. A connection that ends during its visit swaps the last one into its
+   /// slot, which this round has visited already.
+   template <class Visit> void visit_slice(std::size_t& cursor, std::size_t slices, Visit visit);
 
    unsigned index_;
    gateway_context& context_;
